@@ -1,0 +1,94 @@
+// Package capture turns capture files into SIP messages and media packets:
+// it runs the file reader (parse/pcap), the link/IP decoder with fragment
+// reassembly (parse/packet), TCP reassembly (parse/tcp), WebSocket (parse/ws)
+// and HEP (parse/hep) decapsulation, recognises SIP by content on any port,
+// drops duplicate packets, counts TLS flows it cannot read, and hands every
+// SIP message to the caller as it is found. It keeps no message after the
+// handler returns, so memory is bounded by what is open at once (TCP streams,
+// fragments, the duplicate window), not by file size.
+package capture
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/sip"
+)
+
+// Transport is the transport a message was carried on.
+type Transport uint8
+
+const (
+	UDP Transport = iota
+	TCP
+	TLS
+	WS
+	WSS
+	SCTP
+)
+
+// Encap says what wrapped the packet on the wire, if anything.
+type Encap uint8
+
+const (
+	EncapNone   Encap = iota
+	EncapHEP          // HEP v2/v3: addresses and time are HEP's own
+	EncapTunnel       // IP-in-IP or GRE
+)
+
+// Message is one SIP message as seen on the wire. It owns its bytes.
+type Message struct {
+	File      string         // the input file's path, as given
+	Frame     int            // 1-based frame number of the (last) frame carrying it; line number for text logs
+	Time      time.Time      // capture (or HEP) timestamp, UTC
+	Src, Dst  netip.AddrPort // invalid (zero) when the input does not say
+	Transport Transport
+	Encap     Encap
+	SIP       sip.Message
+}
+
+// Media is one UDP datagram that is not SIP (RTP, RTCP, UDPTL, anything).
+// Payload is valid only during the Handler call.
+type Media struct {
+	File     string
+	Frame    int
+	Time     time.Time
+	Src, Dst netip.AddrPort
+	Payload  []byte
+}
+
+// Handler receives what a file holds, in capture order.
+type Handler interface {
+	SIP(m *Message) // m is owned by the handler from now on
+	Media(p *Media) // p and p.Payload are reused after the call returns
+}
+
+// Options tune reading.
+type Options struct {
+	KeepDuplicates bool // keep packets seen twice (tcpdump -i any, two interfaces)
+	Media          bool // deliver non-SIP UDP datagrams to Handler.Media
+	// DuplicateWindow is how close in capture time two identical packets must
+	// be to count as one. Zero means 5 ms.
+	DuplicateWindow time.Duration
+}
+
+// Warning is one problem in a file that did not stop reading it.
+type Warning struct {
+	File   string
+	Frame  int   // 0 if the problem is not tied to a frame
+	Offset int64 // byte offset in the (decompressed) file, -1 if unknown
+	Err    error
+}
+
+// Stats counts what was read; Add merges the counts of several files.
+type Stats struct {
+	Files        int
+	Frames       int       // records in the file(s)
+	SIPMessages  int       // delivered to Handler.SIP
+	Broken       int       // delivered messages with at least one Problem
+	Duplicates   int       // packets dropped as duplicates
+	TLSFlows     int       // TCP flows recognised as TLS, not readable
+	MediaPackets int       // non-SIP UDP datagrams (delivered or not)
+	BadPackets   int       // frames that could not be decoded (malformed headers...)
+	Warnings     []Warning // bounded; see MaxWarnings
+}

@@ -8,6 +8,7 @@ package sdp
 
 import (
 	"errors"
+	"fmt"
 	"net/netip"
 )
 
@@ -25,6 +26,22 @@ const (
 	RecvOnly
 	Inactive
 )
+
+// String returns the attribute name: "sendrecv", "sendonly", "recvonly",
+// "inactive".
+func (d Direction) String() string {
+	switch d {
+	case SendRecv:
+		return "sendrecv"
+	case SendOnly:
+		return "sendonly"
+	case RecvOnly:
+		return "recvonly"
+	case Inactive:
+		return "inactive"
+	}
+	return fmt.Sprintf("Direction(%d)", uint8(d))
+}
 
 // RTPMap is one a=rtpmap (or a static payload type filled from the table).
 type RTPMap struct {
@@ -47,6 +64,12 @@ type Media struct {
 	Direction Direction  // effective direction
 	RTPMaps   []RTPMap   // rtpmap per listed format, static table filling gaps, in m= order
 	Ptime     int        // a=ptime, 0 if absent
+
+	// AddrRaw is the effective c= connection address as written, without
+	// a /ttl suffix; it is set even when Addr is invalid (a host name).
+	AddrRaw string
+	// Line is the 1-based line of the m= line in the body.
+	Line int
 }
 
 // Session is a parsed SDP body.
@@ -57,6 +80,10 @@ type Session struct {
 	Direction Direction  // session-level direction
 	Media     []Media
 	Problems  []Problem
+
+	// AddrRaw is the session-level c= address as written (without /ttl),
+	// kept even when it is a host name and Addr is invalid.
+	AddrRaw string
 }
 
 // Problem is one line the reader could not understand.
@@ -64,3 +91,6 @@ type Problem struct {
 	Line int // 1-based line in the body
 	Err  error
 }
+
+func (p Problem) Error() string { return fmt.Sprintf("line %d: %v", p.Line, p.Err) }
+func (p Problem) Unwrap() error { return p.Err }

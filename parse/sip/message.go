@@ -77,9 +77,12 @@ type URI struct {
 	Raw    string // verbatim
 	Scheme string // "sip", "sips", "tel", ... lower case
 	User   string // user part, or the tel number
-	Host   string
+	Host   string // host name or address; an IPv6 reference without its brackets
 	Port   int    // 0 if absent
 	Params string // everything after the first ';' in the hostport part, raw
+
+	Password string // "password" of user:password@, "" if none
+	Headers  string // everything after '?', raw, "" if none
 }
 
 // Addr is a name-addr or addr-spec (From, To, Contact, P-Asserted-Identity...).
@@ -88,13 +91,15 @@ type Addr struct {
 	Display string // display name, unquoted, unescaped
 	URI     URI
 	Tag     string // tag parameter, "" if none
+
+	Params string // header parameters after the URI (";tag=a;foo"), raw, without the first ';'
 }
 
 // Via is one Via value (one header may carry several, comma-separated).
 type Via struct {
 	Raw       string
 	Transport string // "UDP", "TCP", "TLS", "WS", "WSS", "SCTP" (upper case)
-	Host      string
+	Host      string // sent-by host; an IPv6 reference without its brackets
 	Port      int
 	Branch    string
 	Received  string
@@ -127,8 +132,8 @@ type Message struct {
 	CSeqMethod     Method
 	CSeqMethodName string
 	Via            []Via // all Via values, in order, across headers
-	ContentType    string
-	ContentLength  int // -1 if absent
+	ContentType    string // media type only, lower case, parameters stripped ("application/sdp")
+	ContentLength  int    // -1 if absent or unreadable
 
 	Body  []byte // the body as framed (Content-Length, else to the end)
 	Parts []Part // body parts (multipart/mixed split), empty if no body

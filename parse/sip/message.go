@@ -131,7 +131,7 @@ type Message struct {
 	CSeq           uint32
 	CSeqMethod     Method
 	CSeqMethodName string
-	Via            []Via // all Via values, in order, across headers
+	Via            []Via  // all Via values, in order, across headers
 	ContentType    string // media type only, lower case, parameters stripped ("application/sdp")
 	ContentLength  int    // -1 if absent or unreadable
 

@@ -27,7 +27,6 @@ var (
 const (
 	timeW     = 12 // 15:04:05.000
 	deltaW    = 8  // +12.345s
-	legW      = 4  // "L12 "
 	minColumn = 14 // narrowest column of the ladder; below it Flow goes compact
 	maxColumn = 40 // widest column; wide terminals do not stretch the ladder
 )
@@ -52,6 +51,8 @@ type flow struct {
 	idx     map[netip.AddrPort]int
 	unknown int // index of the "?" column, -1 if none
 	multi   bool
+	legW    int  // cells of the leg number in the margin ("L12 "), 0 for one leg
+	delta   bool // the margin shows the delta to the previous message
 	margin  int
 	out     *bufio.Writer
 	err     error
@@ -78,20 +79,30 @@ func Flow(w io.Writer, c *call.Call, o Options) error {
 		f.println("(no messages kept for this call)")
 		return f.flush()
 	}
-	f.margin = timeW + 1 + deltaW + 1
 	if f.multi {
-		f.margin += legW
+		maxLeg := 0
+		for i := range c.Msgs {
+			maxLeg = max(maxLeg, c.Msgs[i].Leg+1)
+		}
+		f.legW = len("L"+strconv.Itoa(maxLeg)) + 1
 	}
+	// The ladder with the full margin; else without the delta; else the
+	// compact list.
 	n := len(f.cols)
-	cw := 0
-	if n > 0 {
-		cw = min((f.W-f.margin)/n, maxColumn)
+	for _, delta := range []bool{true, false} {
+		f.delta = delta
+		f.margin = timeW + 1 + f.legW
+		if delta {
+			f.margin += deltaW + 1
+		}
+		if cw := min((f.W-f.margin)/n, maxColumn); cw >= minColumn {
+			f.ladder(cw)
+			return f.flush()
+		}
 	}
-	if cw >= minColumn {
-		f.ladder(cw)
-	} else {
-		f.compact()
-	}
+	f.delta = true
+	f.margin = timeW + 1 + deltaW + 1 + f.legW
+	f.compact()
 	return f.flush()
 }
 
@@ -301,9 +312,12 @@ func (f *flow) marginText(i int) string {
 	} else if i == 0 {
 		d = fmtDelta(0)
 	}
-	s := t + " " + padLeft(d, deltaW) + " "
+	s := t + " "
+	if f.delta {
+		s += padLeft(d, deltaW) + " "
+	}
 	if f.multi {
-		s += pad("L"+strconv.Itoa(m.Leg+1), legW-1) + " "
+		s += pad("L"+strconv.Itoa(m.Leg+1), f.legW-1) + " "
 	}
 	return s
 }
@@ -432,13 +446,16 @@ func (f *flow) ladder(cw int) {
 			f.emit(l)
 		}
 		if m.SDP != "" {
-			l := newLine(f.W)
-			lifelines(l, g.life)
-			s := "SDP: " + clean(m.SDP)
+			// Under the arrow, from its left end; wrapped at blanks when
+			// it does not fit (at most three lines), never over the
+			// lifelines on the left.
 			lo := min(x[a], x[b]) + 2
-			start := max(min(lo, f.W-strWidth(s)), f.margin)
-			l.put(start, truncate(s, f.W-start, f.ell))
-			f.emit(l)
+			for _, part := range wrapText("SDP: "+clean(m.SDP), f.W-lo, 3, f.ell) {
+				l := newLine(f.W)
+				lifelines(l, g.life)
+				l.put(lo, part)
+				f.emit(l)
+			}
 		}
 	}
 	l = newLine(f.W)
@@ -514,4 +531,34 @@ func (f *flow) compact() {
 			f.println(ind + "SDP: " + clean(m.SDP))
 		}
 	}
+}
+
+// wrapText splits s at blanks into at most maxLines lines of at most w
+// cells; a word wider than w is cut, and text beyond the last line is cut
+// with ell.
+func wrapText(s string, w, maxLines int, ell string) []string {
+	if w <= 0 {
+		return nil
+	}
+	var out []string
+	cur := ""
+	words := strings.Fields(s)
+	for i, word := range words {
+		switch {
+		case cur == "":
+			cur = word
+		case strWidth(cur)+1+strWidth(word) <= w:
+			cur += " " + word
+		default:
+			if len(out) == maxLines-1 {
+				return append(out, truncate(cur+" "+strings.Join(words[i:], " "), w, ell))
+			}
+			out = append(out, truncate(cur, w, ell))
+			cur = word
+		}
+	}
+	if cur != "" {
+		out = append(out, truncate(cur, w, ell))
+	}
+	return out
 }

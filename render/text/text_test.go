@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -178,7 +179,7 @@ func TestFlowFeatures(t *testing.T) {
 			"alice-phone", "bob-desk", "192.168.1.10:5060", "192.168.1.20:5060",
 			"14:03:07.123  +0.000s", "+3.412s",
 			"─ INVITE (1) ─", "◄─", "180 Ringing", "─ BYE (2) ─",
-			"SDP: audio 192.168.1.10:40000 PCMU,PCMA,telephone-event sendrecv",
+			"│ SDP: audio 192.168.1.10:40000", "PCMU,PCMA,telephone-event",
 			"┬", "┴",
 		} {
 			if !strings.Contains(out, want) {
@@ -395,6 +396,21 @@ func TestHelpers(t *testing.T) {
 	}{{0, "+0.000s"}, {123, "+0.123s"}, {9999, "+9.999s"}, {12345, "+12.345s"}, {123456, "+123.46s"}, {1234567, "+1234.6s"}, {12345678, "+12346s"}, {-50, "-0.050s"}, {4000000000, "+1111h"}, {400000000000, "+4630d"}} {
 		if got := fmtDelta(time.Duration(tt.ms) * time.Millisecond); got != tt.want || len(got) > deltaW {
 			t.Errorf("fmtDelta(%dms) = %q, want %q", tt.ms, got, tt.want)
+		}
+	}
+	for _, tt := range []struct {
+		in   string
+		w, n int
+		want []string
+	}{
+		{"SDP: audio 1.2.3.4:5 PCMU sendrecv", 40, 3, []string{"SDP: audio 1.2.3.4:5 PCMU sendrecv"}},
+		{"SDP: audio 1.2.3.4:5 PCMU sendrecv", 12, 3, []string{"SDP: audio", "1.2.3.4:5", "PCMU sendre…"}},
+		{"SDP: audio 1.2.3.4:5 PCMU sendrecv", 12, 2, []string{"SDP: audio", "1.2.3.4:5 P…"}},
+		{"SDP: averyveryverylongword", 8, 3, []string{"SDP:", "averyve…"}},
+		{"x", 0, 3, nil},
+	} {
+		if got := wrapText(tt.in, tt.w, tt.n, "…"); !slices.Equal(got, tt.want) {
+			t.Errorf("wrapText(%q, %d, %d) = %q, want %q", tt.in, tt.w, tt.n, got, tt.want)
 		}
 	}
 	if letters(0) != "A" || letters(25) != "Z" || letters(26) != "AA" || letters(27) != "AB" {

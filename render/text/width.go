@@ -14,6 +14,9 @@ import (
 // (combining marks) count 1 on purpose: overcounting only makes a line
 // shorter, never longer than the width it must fit.
 func runeWidth(r rune) int {
+	if r < 0x1100 { // no wide rune below Hangul Jamo
+		return 1
+	}
 	switch width.LookupRune(r).Kind() {
 	case width.EastAsianWide, width.EastAsianFullwidth:
 		return 2

@@ -298,7 +298,10 @@ func (r *Reader) classify(err error, start int64) error {
 	end := r.pos()
 	next := r.frames + 1
 	switch {
-	case err == io.EOF && end == start:
+	case err == io.EOF && (r.ng != nil || end == start):
+		// pcapgo's pcapng reader says io.EOF only between blocks; the
+		// classic reader also says it when a record's data is missing
+		// entirely, after its header was read.
 		return io.EOF
 	case err == io.EOF, errors.Is(err, io.ErrUnexpectedEOF):
 		return fmt.Errorf("%w: record %d at offset %d is cut at offset %d", ErrTruncated, next, start, end)

@@ -611,3 +611,25 @@ func BenchmarkNext(b *testing.B) {
 		})
 	}
 }
+
+func TestPcapNGTrailingBlocks(t *testing.T) {
+	// one record followed by an interface statistics block: a clean end
+	f := ngFile(binary.LittleEndian, []ngIface{{lt: layers.LinkTypeEthernet}}, sampleRecs()[:1])
+	r, err := NewReader(bytes.NewReader(f))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := readAll(t, r)
+	if len(out) != 1 || err != io.EOF {
+		t.Fatalf("%d records, err %v; want 1 and io.EOF", len(out), err)
+	}
+	// the same file cut inside that statistics block is truncated
+	r, err = NewReader(bytes.NewReader(f[:len(f)-5]))
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err = readAll(t, r)
+	if len(out) != 1 || !errors.Is(err, ErrTruncated) {
+		t.Fatalf("%d records, err %v; want 1 and ErrTruncated", len(out), err)
+	}
+}

@@ -19,6 +19,9 @@ func Parse(b []byte) (*Session, error) {
 // s, so a caller that already holds the body as a string saves a copy.
 func ParseString(s string) (*Session, error) {
 	sess := &Session{}
+	if n := strings.Count(s, "\nm="); n > 0 {
+		sess.Media = make([]Media, 0, n+1)
+	}
 	type mstate struct {
 		hasAddr, hasDir, hasRTCP, hasRTCPAddr bool
 	}
@@ -36,7 +39,9 @@ func ParseString(s string) (*Session, error) {
 			line, s = s, ""
 		}
 		lineNo++
-		line = strings.TrimRight(line, " \t\r")
+		for len(line) > 0 && (line[len(line)-1] == ' ' || line[len(line)-1] == '\t' || line[len(line)-1] == '\r') {
+			line = line[:len(line)-1]
+		}
 		if line == "" {
 			continue
 		}
@@ -105,7 +110,14 @@ func ParseString(s string) (*Session, error) {
 					sess.bad(lineNo, "bad a=rtpmap: %.40q", val)
 					continue
 				}
-				cur.RTPMaps = append(cur.RTPMaps, rm)
+				// RTPMaps has one slot per format, in m= order (PT -1
+				// while empty); an rtpmap for an unlisted PT is dropped.
+				for i, f := range cur.Formats {
+					if pt, ok := atoiPT(f); ok && pt == rm.PT && cur.RTPMaps[i].PT < 0 {
+						cur.RTPMaps[i] = rm
+						break
+					}
+				}
 			case "ptime":
 				if cur == nil {
 					continue
@@ -155,7 +167,7 @@ func ParseString(s string) (*Session, error) {
 		if !ms.hasRTCPAddr {
 			m.RTCPAddr = m.Addr
 		}
-		m.RTPMaps = orderMaps(m.Formats, m.RTPMaps)
+		m.RTPMaps = fillMaps(m.Formats, m.RTPMaps)
 	}
 	return sess, nil
 }
@@ -164,41 +176,42 @@ func (s *Session) bad(line int, format string, args ...any) {
 	s.Problems = append(s.Problems, Problem{Line: line, Err: fmt.Errorf("%w: "+format, append([]any{ErrBadLine}, args...)...)})
 }
 
-// orderMaps returns one RTPMap per numeric format, in m= order: the explicit
-// a=rtpmap if any, else the RFC 3551 static entry. Formats with neither are
-// left out.
-func orderMaps(formats []string, explicit []RTPMap) []RTPMap {
-	if len(formats) == 0 {
+// fillMaps completes the per-format slots with the RFC 3551 static table
+// and removes the slots left empty (non-numeric or unknown dynamic
+// formats), in place.
+func fillMaps(formats []string, slots []RTPMap) []RTPMap {
+	out := slots[:0]
+	for i, rm := range slots {
+		if rm.PT < 0 {
+			pt, ok := atoiPT(formats[i])
+			if !ok {
+				continue
+			}
+			if rm, ok = StaticPayload(pt); !ok {
+				continue
+			}
+		}
+		out = append(out, rm)
+	}
+	if len(out) == 0 {
 		return nil
 	}
-	var out []RTPMap
-	for _, f := range formats {
-		pt, err := strconv.Atoi(f)
-		if err != nil || pt < 0 || pt > 127 {
-			continue
-		}
-		found := false
-		for _, rm := range explicit {
-			if rm.PT == pt {
-				if out == nil {
-					out = make([]RTPMap, 0, len(formats))
-				}
-				out = append(out, rm)
-				found = true
-				break
-			}
-		}
-		if found {
-			continue
-		}
-		if rm, ok := StaticPayload(pt); ok {
-			if out == nil {
-				out = make([]RTPMap, 0, len(formats))
-			}
-			out = append(out, rm)
-		}
-	}
 	return out
+}
+
+// atoiPT reads a payload type number 0..127.
+func atoiPT(f string) (int, bool) {
+	if len(f) == 0 || len(f) > 3 {
+		return 0, false
+	}
+	n := 0
+	for i := 0; i < len(f); i++ {
+		if f[i] < '0' || f[i] > '9' {
+			return 0, false
+		}
+		n = n*10 + int(f[i]-'0')
+	}
+	return n, n <= 127
 }
 
 // parseConn reads "IN IP4 1.2.3.4[/ttl[/n]]" and returns the address as
@@ -257,6 +270,10 @@ func parseMedia(v string) (Media, bool) {
 				break
 			}
 			m.Formats = append(m.Formats, f)
+		}
+		m.RTPMaps = make([]RTPMap, n)
+		for i := range m.RTPMaps {
+			m.RTPMaps[i].PT = -1
 		}
 	}
 	return m, ok
@@ -410,8 +427,8 @@ func (s *Session) Summary() string {
 }
 
 func (m *Media) mapFor(format string) (RTPMap, bool) {
-	pt, err := strconv.Atoi(format)
-	if err != nil {
+	pt, ok := atoiPT(format)
+	if !ok {
 		return RTPMap{}, false
 	}
 	for _, rm := range m.RTPMaps {

@@ -266,8 +266,11 @@ func parseOneVia(s string) (Via, error) {
 	rest = trimSpace(rest[i:])
 	sentBy, params, _ := strings.Cut(rest, ";")
 	sentBy = trimSpace(sentBy)
-	if j := strings.IndexAny(sentBy, " \t("); j >= 0 { // a comment after sent-by
-		sentBy = sentBy[:j]
+	for j := 0; j < len(sentBy); j++ {
+		if c := sentBy[j]; c == ' ' || c == '\t' || c == '(' { // a comment after sent-by
+			sentBy = sentBy[:j]
+			break
+		}
 	}
 	var err error
 	host, port, ok := splitHostPort(sentBy)

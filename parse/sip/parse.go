@@ -215,7 +215,7 @@ func MessageLen(b []byte) (n int, complete bool, err error) {
 			!(len(name) == len("content-length") && bytes.EqualFold(name, []byte("content-length"))) {
 			continue
 		}
-		v, ok := atoi(bytes.TrimSpace(line[c+1:]))
+		v, ok := atoi(bytes.Trim(line[c+1:], " \t"))
 		if !ok || v > maxBody {
 			return 0, false, fmt.Errorf("%w: %.20q", ErrBadContentLength, line[c+1:])
 		}
@@ -313,7 +313,10 @@ func Parse(b []byte, m *Message) error {
 			pos = next
 			continue
 		}
-		name := strings.TrimRight(line[:c], " \t")
+		name := line[:c]
+		for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
+			name = name[:len(name)-1]
+		}
 		if !validName(name) {
 			m.problem(pos, fmt.Errorf("%w: bad header name %.40q", ErrBadHeader, name))
 		}
@@ -631,7 +634,9 @@ func (m *Message) addPart(s string, p, end int) {
 		if nl >= 0 {
 			line, next = s[p:p+nl], p+nl+1
 		}
-		line = strings.TrimRight(line, "\r")
+		if len(line) > 0 && line[len(line)-1] == '\r' {
+			line = line[:len(line)-1]
+		}
 		if line == "" {
 			p = next
 			break

@@ -1,0 +1,113 @@
+package sip
+
+import (
+	"bytes"
+	"errors"
+	"testing"
+)
+
+// FuzzParse checks, beyond not panicking: Parse fails only with ErrNotSIP
+// and exactly when IsStart is false; Raw is a prefix of the input and Body
+// a suffix of Raw; every Problem lies within Raw; re-parsing Raw gives the
+// same identity fields and header count; MessageLen never claims more than
+// it was given, and a complete frame parses to exactly that length.
+func FuzzParse(f *testing.F) {
+	for _, s := range []string{
+		crlf(asteriskInvite), trying, crlf(forbiddenCompact), crlf(compactInvite), crlf(multipartInvite),
+		crlf(minimal) + crlf(minimal), "SIP/2.0 200 OK\r\nl: 3\r\n\r\nabcdef",
+		"\x80\x00\x12\x34\x00\x00\x00\x00",
+	} {
+		f.Add([]byte(s))
+	}
+	f.Fuzz(func(t *testing.T, b []byte) {
+		var m Message
+		err := Parse(b, &m)
+		if err != nil {
+			if !errors.Is(err, ErrNotSIP) || IsStart(b) {
+				t.Fatalf("Parse error %v with IsStart %v", err, IsStart(b))
+			}
+		} else {
+			if !IsStart(b) {
+				t.Fatal("Parse accepted what IsStart rejects")
+			}
+			if !bytes.HasPrefix(b, m.Raw) || !bytes.HasSuffix(m.Raw, m.Body) {
+				t.Fatal("Raw not a prefix of input or Body not a suffix of Raw")
+			}
+			lines := bytes.Count(m.Raw, []byte{'\n'}) + 1
+			for _, p := range m.Problems {
+				if p.Offset < 0 || p.Offset > len(m.Raw) || p.Line < 1 || p.Line > lines || p.Err == nil {
+					t.Fatalf("problem %v outside Raw (%d bytes, %d lines)", p, len(m.Raw), lines)
+				}
+			}
+			for _, h := range m.Headers {
+				if h.Offset < 0 || h.Offset >= len(m.Raw) {
+					t.Fatalf("header offset %d outside Raw", h.Offset)
+				}
+			}
+			var r Message
+			if err := Parse(m.Raw, &r); err != nil {
+				t.Fatalf("re-parse of Raw: %v", err)
+			}
+			if r.CallID != m.CallID || r.CSeq != m.CSeq || r.CSeqMethodName != m.CSeqMethodName || r.Method != m.Method ||
+				r.MethodName != m.MethodName || r.StatusCode != m.StatusCode || len(r.Headers) != len(m.Headers) ||
+				len(r.Via) != len(m.Via) || r.ContentLength != m.ContentLength || !bytes.Equal(r.Body, m.Body) ||
+				len(r.Parts) != len(m.Parts) || (r.SDP == nil) != (m.SDP == nil) {
+				t.Fatalf("re-parse differs:\n%+v\n%+v", r, m)
+			}
+			if m.SDP != nil && r.SDP.Summary() != m.SDP.Summary() {
+				t.Fatalf("SDP summary differs")
+			}
+		}
+		n, complete, err := MessageLen(b)
+		if n < 0 || n > len(b) || (complete && err != nil) || (!complete && n != 0) {
+			t.Fatalf("MessageLen = %d, %v, %v for %d bytes", n, complete, err, len(b))
+		}
+		if err != nil && !errors.Is(err, ErrNotSIP) && !errors.Is(err, ErrBadContentLength) {
+			t.Fatalf("MessageLen error %v", err)
+		}
+		if complete {
+			var f Message
+			if err := Parse(b[:n], &f); err != nil {
+				t.Fatalf("frame of %d bytes does not parse: %v", n, err)
+			}
+			if len(f.Raw) != n {
+				t.Fatalf("frame of %d bytes parses to Raw of %d", n, len(f.Raw))
+			}
+		}
+	})
+}
+
+func BenchmarkParseInvite(b *testing.B) {
+	in := []byte(crlf(asteriskInvite))
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	var m Message
+	for b.Loop() {
+		if err := Parse(in, &m); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if m.SDP == nil || len(m.Problems) != 0 {
+		b.Fatal("unexpected result")
+	}
+}
+
+func BenchmarkIsStartRTP(b *testing.B) {
+	in := []byte{0x80, 0x08, 0x12, 0x34, 0, 0, 0, 0, 0, 0, 0, 1}
+	b.ReportAllocs()
+	for b.Loop() {
+		if IsStart(in) {
+			b.Fatal("RTP taken for SIP")
+		}
+	}
+}
+
+func BenchmarkMessageLen(b *testing.B) {
+	in := []byte(crlf(asteriskInvite))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, ok, _ := MessageLen(in); !ok {
+			b.Fatal("incomplete")
+		}
+	}
+}

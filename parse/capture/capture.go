@@ -15,6 +15,36 @@ import (
 	"github.com/sipflow/sipflow/parse/sip"
 )
 
+func (t Transport) String() string {
+	switch t {
+	case UDP:
+		return "UDP"
+	case TCP:
+		return "TCP"
+	case TLS:
+		return "TLS"
+	case WS:
+		return "WS"
+	case WSS:
+		return "WSS"
+	case SCTP:
+		return "SCTP"
+	}
+	return "Transport(" + itoa(int(t)) + ")"
+}
+
+func (e Encap) String() string {
+	switch e {
+	case EncapNone:
+		return "none"
+	case EncapHEP:
+		return "HEP"
+	case EncapTunnel:
+		return "tunnel"
+	}
+	return "Encap(" + itoa(int(e)) + ")"
+}
+
 // Transport is the transport a message was carried on.
 type Transport uint8
 
@@ -90,5 +120,7 @@ type Stats struct {
 	TLSFlows     int       // TCP flows recognised as TLS, not readable
 	MediaPackets int       // non-SIP UDP datagrams (delivered or not)
 	BadPackets   int       // frames that could not be decoded (malformed headers...)
+	Keepalives   int       // CRLF, zero-byte and STUN datagrams skipped
+	HEPPackets   int       // HEP packets unwrapped (any payload type)
 	Warnings     []Warning // bounded; see MaxWarnings
 }

@@ -35,7 +35,7 @@ var corpusExceptions = map[string]struct {
 	want   int
 	reason string
 }{
-	"hep-wireshark/hep.pcap": {6, "tshark 4.0 has no HEP dissector; 8 HEP3 packets: 6 SIP, 1 log (type 100), 1 RTCP report as JSON (type 5)"},
+	"hep-wireshark/hep.pcap":                    {6, "tshark 4.0 has no HEP dissector; 8 HEP3 packets: 6 SIP, 1 log (type 100), 1 RTCP report as JSON (type 5)"},
 	"hep-wireshark/hep3_compressed.pcap.pcapng": {21, "tshark 4.0 has no HEP dissector; 21 HEP3 packets with zlib-compressed SIP"},
 }
 

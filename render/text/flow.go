@@ -15,12 +15,13 @@ import (
 
 // glyphs are the characters a ladder is drawn with.
 type glyphs struct {
-	life, shaft, dashed, headR, headL, top, bottom, selfOut, selfIn, rule string
+	life, shaft, dashed, headR, headL, top, bottom string
+	selfOut, selfIn, selfOutL, selfInL             string // corners of a loop to the right / to the left
 }
 
 var (
-	unicodeGlyphs = glyphs{life: "│", shaft: "─", dashed: "┄", headR: "►", headL: "◄", top: "┬", bottom: "┴", selfOut: "┐", selfIn: "┘", rule: "─"}
-	asciiGlyphs   = glyphs{life: "|", shaft: "-", dashed: ".", headR: ">", headL: "<", top: "+", bottom: "+", selfOut: "+", selfIn: "+", rule: "-"}
+	unicodeGlyphs = glyphs{life: "│", shaft: "─", dashed: "┄", headR: "►", headL: "◄", top: "┬", bottom: "┴", selfOut: "┐", selfIn: "┘", selfOutL: "┌", selfInL: "└"}
+	asciiGlyphs   = glyphs{life: "|", shaft: "-", dashed: ".", headR: ">", headL: "<", top: "+", bottom: "+", selfOut: "+", selfIn: "+", selfOutL: "+", selfInL: "+"}
 )
 
 // Ladder geometry.
@@ -417,13 +418,28 @@ func (f *flow) ladder(cw int) {
 			shaft = g.dashed
 		}
 		if a == b {
-			// A message to itself: a loop on the right of its lifeline.
-			lbl := f.fitLabel(m, cw-5)
-			l.put(x[a]+1, shaft+shaft+g.selfOut+" "+lbl)
-			f.emit(l)
-			l = newLine(f.W)
-			lifelines(l, g.life)
-			l.put(x[a]+1, g.headL+shaft+g.selfIn)
+			// A message to itself: a loop beside its lifeline, on the
+			// right unless it is the last column and short of room.
+			room := cw - 5
+			left := a == n-1 && f.W-x[a]-5 < room
+			if a == n-1 && !left {
+				room = f.W - x[a] - 5
+			}
+			lbl := f.fitLabel(m, room)
+			if left {
+				out, in := g.selfOutL, g.selfInL
+				l.put(x[a]-3-strWidth(lbl)-1, lbl+" "+out+shaft+shaft)
+				f.emit(l)
+				l = newLine(f.W)
+				lifelines(l, g.life)
+				l.put(x[a]-3, in+shaft+g.headR)
+			} else {
+				l.put(x[a]+1, shaft+shaft+g.selfOut+" "+lbl)
+				f.emit(l)
+				l = newLine(f.W)
+				lifelines(l, g.life)
+				l.put(x[a]+1, g.headL+shaft+g.selfIn)
+			}
 			f.emit(l)
 		} else {
 			lo, hi := min(x[a], x[b]), max(x[a], x[b])
@@ -478,7 +494,10 @@ func (f *flow) legend(withLetters bool) {
 	for _, c := range f.cols {
 		addr, name := c.addr, c.name
 		if c.unknown {
-			addr, name = "?", "unknown party (address not in the input)"
+			addr, name = "unknown", "address not in the input"
+			if !withLetters {
+				addr = "?"
+			}
 		}
 		s := "  "
 		if withLetters {

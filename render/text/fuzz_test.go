@@ -65,7 +65,7 @@ func fuzzCall(data []byte, nHosts int) (*call.Call, *hosts.Map) {
 	}
 	now := t0
 	for i, b := range data {
-		if i >= 200 {
+		if i >= 80 {
 			break
 		}
 		src, dst := aps[int(b)%nHosts], aps[(int(b)/3+i)%nHosts]

@@ -126,7 +126,17 @@ func flowCalls() map[string]*call.Call {
 		"auth":    authCall(),   // 401 retry
 		"chain4":  chainCall(4),
 		"chain10": chainCall(10),
+		"self":    selfCall(), // loops on a lifeline, on the last column too
 	}
+}
+
+// selfCall is cancelCall with a message from an unknown party to an
+// unknown party and one from bob to himself.
+func selfCall() *call.Call {
+	c := cancelCall()
+	c.Msgs[3].Dst = netip.AddrPort{}
+	c.Msgs[6].Dst = c.Msgs[6].Src
+	return c
 }
 
 func TestFlowGolden(t *testing.T) {

@@ -1,0 +1,400 @@
+package capture
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"errors"
+	"io/fs"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/hep"
+	"github.com/sipflow/sipflow/parse/packet"
+	"github.com/sipflow/sipflow/parse/pcap"
+	"github.com/sipflow/sipflow/parse/sip"
+	"github.com/sipflow/sipflow/parse/ws"
+)
+
+// frame is one packet of a generated capture (Ethernet, IPv4, UDP or TCP).
+type frame struct {
+	at       time.Duration // after t0
+	src, dst string        // "ip:port"
+	tcp      bool
+	seq      uint32
+	flags    uint8
+	payload  string
+}
+
+var t0 = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
+
+// buildPcap writes a classic little-endian microsecond pcap of frames.
+func buildPcap(frames []frame) []byte {
+	le := binary.LittleEndian
+	var b []byte
+	b = le.AppendUint32(b, 0xa1b2c3d4)
+	b = le.AppendUint16(b, 2)
+	b = le.AppendUint16(b, 4)
+	b = append(b, make([]byte, 8)...)
+	b = le.AppendUint32(b, 262144)
+	b = le.AppendUint32(b, 1) // Ethernet
+	for _, f := range frames {
+		pkt := packetBytes(f)
+		ts := t0.Add(f.at)
+		b = le.AppendUint32(b, uint32(ts.Unix()))
+		b = le.AppendUint32(b, uint32(ts.Nanosecond()/1000))
+		b = le.AppendUint32(b, uint32(len(pkt)))
+		b = le.AppendUint32(b, uint32(len(pkt)))
+		b = append(b, pkt...)
+	}
+	return b
+}
+
+func packetBytes(f frame) []byte {
+	be := binary.BigEndian
+	src, dst := netip.MustParseAddrPort(f.src), netip.MustParseAddrPort(f.dst)
+	var l4 []byte
+	proto := byte(17)
+	if f.tcp {
+		proto = 6
+		l4 = be.AppendUint16(l4, src.Port())
+		l4 = be.AppendUint16(l4, dst.Port())
+		l4 = be.AppendUint32(l4, f.seq)
+		l4 = be.AppendUint32(l4, 0)
+		l4 = append(l4, 5<<4, f.flags|packet.FlagACK, 0xff, 0xff, 0, 0, 0, 0)
+	} else {
+		l4 = be.AppendUint16(l4, src.Port())
+		l4 = be.AppendUint16(l4, dst.Port())
+		l4 = be.AppendUint16(l4, uint16(8+len(f.payload)))
+		l4 = be.AppendUint16(l4, 0)
+	}
+	l4 = append(l4, f.payload...)
+	ip := []byte{0x45, 0}
+	ip = be.AppendUint16(ip, uint16(20+len(l4)))
+	ip = append(ip, 0, 1, 0x40, 0, 64, proto, 0, 0)
+	s4, d4 := src.Addr().As4(), dst.Addr().As4()
+	ip = append(ip, s4[:]...)
+	ip = append(ip, d4[:]...)
+	eth := []byte{0, 1, 2, 3, 4, 5, 0, 1, 2, 3, 4, 6, 8, 0}
+	return append(append(eth, ip...), l4...)
+}
+
+func readBytes(t testing.TB, b []byte, opts Options) (*counter, Stats) {
+	t.Helper()
+	c := &counter{keep: true}
+	st, err := Read(context.Background(), "test.pcap", bytes.NewReader(b), opts, c)
+	if err != nil {
+		t.Fatalf("Read: %v", err)
+	}
+	return c, st
+}
+
+const (
+	inv   = "INVITE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:bob@example.com>\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 4\r\n\r\nv=0\n"
+	ok200 = "SIP/2.0 200 OK\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:bob@example.com>;tag=2\r\nCall-ID: c1\r\nCSeq: 1 INVITE\r\nContent-Length: 0\r\n\r\n"
+	bye   = "BYE sip:bob@example.com SIP/2.0\r\nVia: SIP/2.0/UDP 10.0.0.1:5060;branch=z9hG4bK2\r\nFrom: <sip:a@x>;tag=1\r\nTo: <sip:bob@example.com>;tag=2\r\nCall-ID: c1\r\nCSeq: 2 BYE\r\n\r\nno length body"
+)
+
+func rtp(seq uint16) string {
+	b := []byte{0x80, 0x08}
+	b = binary.BigEndian.AppendUint16(b, seq)
+	b = binary.BigEndian.AppendUint32(b, uint32(seq)*160)
+	b = binary.BigEndian.AppendUint32(b, 0x1234)
+	return string(append(b, make([]byte, 160)...))
+}
+
+func stun() string {
+	b := []byte{0, 1, 0, 0, 0x21, 0x12, 0xa4, 0x42}
+	return string(append(b, make([]byte, 12)...))
+}
+
+func TestUDP(t *testing.T) {
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv + "\r\n" + ok200 + bye},
+		{at: time.Millisecond, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: "\r\n\r\n"},
+		{at: 2 * time.Millisecond, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: stun()},
+		{at: 3 * time.Millisecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(1)},
+		{at: 4 * time.Millisecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: "\x00\x00\x00\x00"},
+	}
+	c, st := readBytes(t, buildPcap(frames), Options{Media: true})
+	if st.Files != 1 || st.Frames != 5 || st.SIPMessages != 3 || st.Keepalives != 3 || st.MediaPackets != 1 || c.media != 1 || len(st.Warnings) != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	want := []string{inv, ok200, bye}
+	for i, m := range c.msgs {
+		if string(m.SIP.Raw) != want[i] || m.File != "test.pcap" || m.Frame != 1 || !m.Time.Equal(t0) || m.Time.Location() != time.UTC ||
+			m.Src.String() != "10.0.0.1:5060" || m.Dst.String() != "10.0.0.2:5060" || m.Transport != UDP || m.Encap != EncapNone {
+			t.Errorf("message %d: %+v", i, m)
+		}
+	}
+	if c.msgs[2].SIP.Method != sip.BYE || string(c.msgs[2].SIP.Body) != "no length body" {
+		t.Errorf("BYE body %q", c.msgs[2].SIP.Body)
+	}
+	// The message owns its bytes: not a view of the file buffer.
+	c.msgs[0].SIP.Raw[0] = 'X'
+	if c.msgs[1].SIP.Raw[0] != 'S' {
+		t.Error("messages share a buffer")
+	}
+}
+
+func TestDuplicates(t *testing.T) {
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv},
+		{at: time.Millisecond, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv},       // duplicate
+		{at: 2 * time.Millisecond, src: "10.0.0.1:5060", dst: "10.0.0.3:5060", payload: inv},   // other destination
+		{at: 500 * time.Millisecond, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv}, // retransmission
+		{at: 600 * time.Millisecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(7)},
+		{at: 600*time.Millisecond + 100*time.Microsecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(7)}, // duplicate
+		{at: 700 * time.Millisecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(8)},
+	}
+	b := buildPcap(frames)
+	_, st := readBytes(t, b, Options{})
+	if st.SIPMessages != 3 || st.MediaPackets != 2 || st.Duplicates != 2 {
+		t.Errorf("default: %+v", st)
+	}
+	_, st = readBytes(t, b, Options{KeepDuplicates: true})
+	if st.SIPMessages != 4 || st.MediaPackets != 3 || st.Duplicates != 0 {
+		t.Errorf("keep: %+v", st)
+	}
+	_, st = readBytes(t, b, Options{DuplicateWindow: 50 * time.Microsecond})
+	if st.SIPMessages != 4 || st.Duplicates != 0 {
+		t.Errorf("50µs window: %+v", st)
+	}
+}
+
+func TestDedupTable(t *testing.T) {
+	var d dedup
+	d.init(10)
+	// Many distinct hashes within one window force growth; then all expire.
+	for i := 1; i <= 5000; i++ {
+		if d.seen(uint64(i)*0x9e3779b97f4a7c15, 5) {
+			t.Fatalf("hash %d seen", i)
+		}
+	}
+	for i := 1; i <= 5000; i++ {
+		if !d.seen(uint64(i)*0x9e3779b97f4a7c15, 15) {
+			t.Fatalf("hash %d not seen", i)
+		}
+	}
+	if d.seen(0x9e3779b97f4a7c15, 100) || d.n != 1 {
+		t.Fatalf("after expiry: n %d", d.n)
+	}
+	for i := range d.slots {
+		if e := d.slots[i]; e.h != 0 && e.h != 0x9e3779b97f4a7c15 {
+			t.Fatalf("stale slot %d: %+v", i, e)
+		}
+	}
+}
+
+func TestTCP(t *testing.T) {
+	msg := inv + ok200
+	cut1, cut2 := 50, len(inv)+10
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:40000", dst: "10.0.0.2:5060", tcp: true, seq: 99, flags: packet.FlagSYN},
+		{at: 1 * time.Millisecond, src: "10.0.0.1:40000", dst: "10.0.0.2:5060", tcp: true, seq: 100, payload: msg[:cut1]},
+		{at: 2 * time.Millisecond, src: "10.0.0.1:40000", dst: "10.0.0.2:5060", tcp: true, seq: 100 + uint32(cut2), payload: msg[cut2:]}, // out of order
+		{at: 3 * time.Millisecond, src: "10.0.0.1:40000", dst: "10.0.0.2:5060", tcp: true, seq: 100 + uint32(cut1), payload: msg[cut1:cut2]},
+		{at: 4 * time.Millisecond, src: "10.0.0.1:40000", dst: "10.0.0.2:5060", tcp: true, seq: 100 + uint32(cut1), payload: msg[cut1:cut2]}, // retransmission
+		{at: 5 * time.Millisecond, src: "10.0.0.1:40000", dst: "10.0.0.2:5060", tcp: true, seq: 100 + uint32(len(msg)), payload: "\r\n\r\n" + bye},
+	}
+	c, st := readBytes(t, buildPcap(frames), Options{KeepDuplicates: true})
+	if st.SIPMessages != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	want := []struct {
+		raw   string
+		frame int
+	}{{inv, 4}, {ok200, 4}, {bye, 6}} // the BYE has no Content-Length: no body, delivered when the stream is flushed
+	for i, w := range want {
+		m := c.msgs[i]
+		raw := w.raw
+		if i == 2 {
+			raw = strings.TrimSuffix(bye, "no length body")
+		}
+		if string(m.SIP.Raw) != raw || m.Frame != w.frame || m.Transport != TCP || m.Src.String() != "10.0.0.1:40000" {
+			t.Errorf("message %d: frame %d transport %v raw %q", i, m.Frame, m.Transport, m.SIP.Raw)
+		}
+	}
+}
+
+func TestWebSocket(t *testing.T) {
+	req := "GET / HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Protocol: sip\r\n\r\n"
+	resp := "HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n\r\n"
+	key := [4]byte{0xde, 0xad, 0xbe, 0xef}
+	var cli []byte
+	cli = append(cli, req...)
+	cli = ws.AppendFrame(cli, &ws.Frame{Opcode: ws.OpText, Masked: true, Key: key}, []byte(inv[:40]))
+	cli = ws.AppendFrame(cli, &ws.Frame{Fin: true, Opcode: ws.OpContinuation, Masked: true, Key: key}, []byte(inv[40:]))
+	var srv []byte
+	srv = append(srv, resp...)
+	srv = ws.AppendFrame(srv, &ws.Frame{Fin: true, Opcode: ws.OpPing}, nil)
+	srv = ws.AppendFrame(srv, &ws.Frame{Fin: true, Opcode: ws.OpText}, []byte(ok200))
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:50000", dst: "10.0.0.2:8080", tcp: true, seq: 1, payload: string(cli[:30])},
+		{at: 1 * time.Millisecond, src: "10.0.0.2:8080", dst: "10.0.0.1:50000", tcp: true, seq: 1, payload: string(srv)},
+		{at: 2 * time.Millisecond, src: "10.0.0.1:50000", dst: "10.0.0.2:8080", tcp: true, seq: 31, payload: string(cli[30:])},
+	}
+	c, st := readBytes(t, buildPcap(frames), Options{})
+	if st.SIPMessages != 2 || len(st.Warnings) != 0 {
+		t.Fatalf("stats %+v", st)
+	}
+	if m := c.msgs[0]; m.Transport != WS || string(m.SIP.Raw) != ok200 || m.Frame != 2 {
+		t.Errorf("first: %v %d %q", m.Transport, m.Frame, m.SIP.Raw)
+	}
+	if m := c.msgs[1]; m.Transport != WS || string(m.SIP.Raw) != inv || m.Frame != 3 || m.Src.String() != "10.0.0.1:50000" {
+		t.Errorf("second: %v %d %q", m.Transport, m.Frame, m.SIP.Raw)
+	}
+}
+
+func TestHEP(t *testing.T) {
+	h := hep.Packet{Src: netip.MustParseAddrPort("192.0.2.1:5060"), Dst: netip.MustParseAddrPort("192.0.2.2:5060"),
+		Proto: 17, Time: time.Date(2020, 1, 1, 0, 0, 0, 123000, time.UTC), ProtoType: hep.ProtoTypeSIP, CaptureID: 1, Payload: []byte(inv)}
+	udp := hep.AppendHEP3(nil, &h)
+	h.Payload = []byte(ok200)
+	h.Proto = 6
+	stream := hep.AppendHEP3(nil, &h)
+	h.Payload, h.ProtoType = []byte("a log line"), hep.ProtoTypeLog
+	stream = hep.AppendHEP3(stream, &h)
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:40000", dst: "10.0.0.9:9060", payload: string(udp)},
+		{at: time.Millisecond, src: "10.0.0.1:40001", dst: "10.0.0.9:9061", tcp: true, seq: 7, payload: string(stream[:20])},
+		{at: 2 * time.Millisecond, src: "10.0.0.1:40001", dst: "10.0.0.9:9061", tcp: true, seq: 27, payload: string(stream[20:])},
+	}
+	c, st := readBytes(t, buildPcap(frames), Options{})
+	if st.SIPMessages != 2 || st.HEPPackets != 3 {
+		t.Fatalf("stats %+v", st)
+	}
+	m := c.msgs[0]
+	if m.Encap != EncapHEP || m.Transport != UDP || m.Src.String() != "192.0.2.1:5060" || !m.Time.Equal(h.Time) || string(m.SIP.Raw) != inv {
+		t.Errorf("UDP HEP: %+v", m)
+	}
+	m = c.msgs[1]
+	if m.Encap != EncapHEP || m.Transport != TCP || m.Frame != 3 || string(m.SIP.Raw) != ok200 {
+		t.Errorf("TCP HEP: %+v", m)
+	}
+}
+
+func TestTLS(t *testing.T) {
+	hello := "\x16\x03\x01\x00\x05hello"
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:40000", dst: "10.0.0.2:5061", tcp: true, seq: 1, payload: hello},
+		{at: 1, src: "10.0.0.2:5061", dst: "10.0.0.1:40000", tcp: true, seq: 1, payload: "\x16\x03\x03\x00\x02sh"},
+		{at: 2, src: "10.0.0.1:40000", dst: "10.0.0.2:5061", tcp: true, seq: 11, payload: "\x17\x03\x03\x00\x03INV"},
+		{at: 3, src: "10.0.0.3:40000", dst: "10.0.0.2:5061", tcp: true, seq: 1, payload: "\x8f\x01 binary stuff on 5061"},
+	}
+	_, st := readBytes(t, buildPcap(frames), Options{})
+	if st.TLSFlows != 2 || st.SIPMessages != 0 {
+		t.Errorf("stats %+v", st)
+	}
+}
+
+func TestTruncatedAndBad(t *testing.T) {
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv},
+		{at: 1, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: ok200},
+	}
+	b := buildPcap(frames)
+	// A bad IPv4 header length in the second frame.
+	bad := bytes.Clone(b)
+	bad[24+16+len(packetBytes(frames[0]))+16+14] = 0x41
+	_, st := readBytes(t, bad, Options{})
+	if st.SIPMessages != 1 || st.BadPackets != 1 || len(st.Warnings) != 1 || st.Warnings[0].Frame != 2 ||
+		!errors.Is(st.Warnings[0].Err, packet.ErrMalformed) || st.Warnings[0].Offset != int64(24+16+len(packetBytes(frames[0]))) {
+		t.Errorf("bad packet: %+v", st)
+	}
+	// Cut in the middle of the second record.
+	_, st = readBytes(t, b[:len(b)-10], Options{})
+	if st.SIPMessages != 1 || st.Frames != 1 || len(st.Warnings) != 1 || !errors.Is(st.Warnings[0].Err, pcap.ErrTruncated) || st.Warnings[0].File != "test.pcap" {
+		t.Errorf("truncated: %+v", st)
+	}
+}
+
+func TestNotCapture(t *testing.T) {
+	dir := t.TempDir()
+	p := filepath.Join(dir, "notes.txt")
+	os.WriteFile(p, []byte("INVITE sip:x SIP/2.0\r\n\r\nthis is a text file, not a capture"), 0o644)
+	_, err := ReadFile(context.Background(), p, Options{}, &counter{})
+	if !errors.Is(err, pcap.ErrNotCapture) || !strings.Contains(err.Error(), p) {
+		t.Errorf("text file: %v", err)
+	}
+	_, err = ReadFile(context.Background(), filepath.Join(dir, "missing.pcap"), Options{}, &counter{})
+	if !errors.Is(err, fs.ErrNotExist) {
+		t.Errorf("missing file: %v", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = Read(ctx, "x", bytes.NewReader(buildPcap([]frame{{src: "1.1.1.1:1", dst: "2.2.2.2:2", payload: "x"}})), Options{}, &counter{})
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled: %v", err)
+	}
+}
+
+func TestMaxWarnings(t *testing.T) {
+	var frames []frame
+	for i := 0; i < MaxWarnings+20; i++ {
+		frames = append(frames, frame{at: time.Duration(i), src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: "x"})
+	}
+	b := buildPcap(frames)
+	// Break every IPv4 header.
+	off := 24
+	for range frames {
+		b[off+16+14] = 0x41
+		off += 16 + int(binary.LittleEndian.Uint32(b[off+8:]))
+	}
+	_, st := readBytes(t, b, Options{})
+	if st.BadPackets != MaxWarnings+20 || len(st.Warnings) != MaxWarnings || !errors.Is(st.Warnings[MaxWarnings-1].Err, ErrMaxWarnings) {
+		t.Errorf("bad %d warnings %d", st.BadPackets, len(st.Warnings))
+	}
+}
+
+type nopHandler struct{ media int }
+
+func (nopHandler) SIP(*Message)    {}
+func (h *nopHandler) Media(*Media) { h.media++ }
+
+// BenchmarkRTP reads a generated capture of RTP packets (the bulk of a
+// trunk): it must not allocate per packet.
+func BenchmarkRTP(b *testing.B) {
+	var frames []frame
+	for i := 0; i < 10000; i++ {
+		port := 4000 + 2*(i%50)
+		frames = append(frames, frame{at: time.Duration(i) * 400 * time.Microsecond, src: "10.0.0.1:" + itoa(port), dst: "10.0.0.2:" + itoa(port+1000), payload: rtp(uint16(i / 50))})
+	}
+	data := buildPcap(frames)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		h := &nopHandler{}
+		st, err := Read(context.Background(), "bench", bytes.NewReader(data), Options{Media: true}, h)
+		if err != nil || st.MediaPackets != len(frames) || h.media != len(frames) {
+			b.Fatalf("%v %+v", err, st)
+		}
+	}
+	b.ReportMetric(float64(testing.AllocsPerRun(1, func() {
+		Read(context.Background(), "bench", bytes.NewReader(data), Options{Media: true}, &nopHandler{})
+	}))/float64(len(frames)), "allocs/pkt")
+}
+
+
+func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
+
+// TestRTPAllocs: reading RTP must not allocate per packet (the fixed cost
+// of a file is a few dozen allocations).
+func TestRTPAllocs(t *testing.T) {
+	var frames []frame
+	for i := 0; i < 5000; i++ {
+		frames = append(frames, frame{at: time.Duration(i) * 100 * time.Microsecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(uint16(i))})
+	}
+	data := buildPcap(frames)
+	allocs := testing.AllocsPerRun(3, func() {
+		Read(context.Background(), "bench", bytes.NewReader(data), Options{Media: true}, &nopHandler{})
+	})
+	if allocs > 100 {
+		t.Errorf("%.0f allocations for %d RTP packets", allocs, len(frames))
+	}
+}

@@ -56,6 +56,8 @@ if [ ! -x /usr/bin/time ]; then
 	apt-get install -y time >/dev/null 2>&1 || { say "need /usr/bin/time (apt-get install time)"; exit 1; }
 fi
 
+LOAD=$(cut -d' ' -f1-3 /proc/loadavg)
+
 # --- build -------------------------------------------------------------
 say "building gencap, ceiling and sipflow into $OUT/"
 go build -o "$OUT/gencap" ./bench/gencap || exit 1
@@ -113,6 +115,7 @@ TSIZE=$(stat -c %s "$TFILE")
 # --- what to measure -----------------------------------------------------------
 # Rows: label, command (file appended), file, runs, baseline label.
 LABELS=() CMDS=() FILES=() NRUNS=() BASE=()
+idx() { local l; for l in "${!LABELS[@]}"; do [ "${LABELS[$l]}" = "$1" ] && { echo "$l"; return; }; done; }
 add() { LABELS+=("$1"); CMDS+=("$2"); FILES+=("$3"); NRUNS+=("$4"); BASE+=("$5"); }
 
 add "ceiling (zero-copy read)" "$OUT/ceiling" "$FILE" "$RUNS" ""
@@ -128,7 +131,8 @@ pair() { # pair "sipflow calls" "-q -z sip,stat"
 	else
 		add "$cmd" "$cmd" "$FILE" "$RUNS" "$tlabel"
 	fi
-	[ -n "$tlabel" ] && add "$tlabel" "tshark $targs -r" "$TFILE" 1 ""
+	# A tshark command shared by several rows is measured once.
+	[ -n "$tlabel" ] && [ -z "$(idx "$tlabel")" ] && add "$tlabel" "tshark $targs -r" "$TFILE" 1 ""
 }
 pair "sipflow calls" "-q -z sip,stat"
 IFS=';' read -r -a EXTRA <<<"${BENCH_EXTRA:-}"
@@ -148,37 +152,44 @@ declare -A TARGET=(
 )
 
 # --- measure ---------------------------------------------------------------
-# The wall time is taken around the command with nanosecond clocks (GNU
-# time's %e has 10 ms steps); the peak RSS is GNU time's %M.
-SECS=() RSS=() STATUS=()
-for i in "${!LABELS[@]}"; do
-	label=${LABELS[$i]} f=${FILES[$i]}
-	log=$OUT/logs/$(printf '%s' "$label" | tr -c 'a-zA-Z0-9' '_').err
-	best="" peak=0 st=ok
-	for ((r = 1; r <= ${NRUNS[$i]}; r++)); do
+# Rounds: each round runs every row once (tshark rows only in the first), so
+# the load from other work on the machine falls on all rows alike; the best
+# round of each row is kept. The wall time is taken around the command with
+# nanosecond clocks (GNU time's %e has 10 ms steps); CPU time (user + system)
+# and peak RSS come from GNU time.
+SECS=() CPUS=() RSS=() STATUS=()
+for i in "${!LABELS[@]}"; do SECS+=(""); CPUS+=(""); RSS+=(0); STATUS+=(ok); done
+for ((r = 1; r <= RUNS; r++)); do
+	for i in "${!LABELS[@]}"; do
+		[ "$r" -gt "${NRUNS[$i]}" ] && continue
+		[ "${STATUS[$i]}" = ok ] || continue
+		label=${LABELS[$i]} f=${FILES[$i]}
+		log=$OUT/logs/$(printf '%s' "$label" | tr -c 'a-zA-Z0-9' '_').err
 		say "measuring: ${CMDS[$i]} $f (run $r/${NRUNS[$i]})"
 		t0=$(date +%s%N)
 		# shellcheck disable=SC2086 # CMDS holds a command line
-		/usr/bin/time -f '%e %M' -o "$OUT/logs/time.txt" ${CMDS[$i]} "$f" >/dev/null 2>"$log"
+		/usr/bin/time -f '%e %M %U %S' -o "$OUT/logs/time.txt" ${CMDS[$i]} "$f" >/dev/null 2>"$log"
 		rc=$?
 		t1=$(date +%s%N)
 		if [ $rc -ne 0 ]; then
-			st="failed (exit $rc, see $log)"
-			say "  $st:"; tail -3 "$log" >&2
-			break
+			STATUS[i]="failed (exit $rc, see $log)"
+			say "  ${STATUS[$i]}:"
+			tail -3 "$log" >&2
+			continue
 		fi
 		s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", (b - a) / 1e9 }')
-		m=$(awk '{ print $2 }' "$OUT/logs/time.txt")
-		say "  ${s}s, ${m} KB peak RSS"
-		if [ -z "$best" ] || awk -v a="$s" -v b="$best" 'BEGIN { exit !(a < b) }'; then best=$s; fi
-		[ "$m" -gt "$peak" ] && peak=$m
+		read -r _ m u y <"$OUT/logs/time.txt"
+		c=$(awk -v u="$u" -v y="$y" 'BEGIN { printf "%.2f", u + y }')
+		say "  ${s}s wall, ${c}s CPU, ${m} KB peak RSS"
+		if [ -z "${SECS[$i]}" ] || awk -v a="$s" -v b="${SECS[$i]}" 'BEGIN { exit !(a < b) }'; then
+			SECS[i]=$s CPUS[i]=$c
+		fi
+		[ "$m" -gt "${RSS[$i]}" ] && RSS[i]=$m
 	done
-	SECS+=("${best:-}") RSS+=("$peak") STATUS+=("$st")
 done
 
 # --- report ------------------------------------------------------------------
 mbps() { awk -v b="$1" -v s="$2" 'BEGIN { if (s > 0) printf "%.1f", b / 1e6 / s }'; }
-idx() { local l; for l in "${!LABELS[@]}"; do [ "${LABELS[$l]}" = "$1" ] && { echo "$l"; return; }; done; }
 
 CEIL_MBPS=""
 [ "${STATUS[0]}" = ok ] && CEIL_MBPS=$(mbps "$(stat -c %s "${FILES[0]}")" "${SECS[0]}")
@@ -187,7 +198,7 @@ ROWS=() VERDICTS=()
 for i in "${!LABELS[@]}"; do
 	label=${LABELS[$i]}
 	if [ "${STATUS[$i]}" != ok ]; then
-		ROWS+=("$label|${STATUS[$i]}||||")
+		ROWS+=("$label|${STATUS[$i]}|||||")
 		continue
 	fi
 	size=$(stat -c %s "${FILES[$i]}")
@@ -202,14 +213,19 @@ for i in "${!LABELS[@]}"; do
 		fi
 	fi
 	rss=$(awk -v k="${RSS[$i]}" 'BEGIN { printf "%.0f", k / 1024 }')
-	ROWS+=("$label|${SECS[$i]}|$rate|$ratio|$speed|$rss")
+	ROWS+=("$label|${SECS[$i]}|${CPUS[$i]}|$rate|$ratio|$speed|$rss")
 	if [ -n "${TARGET[$label]:-}" ]; then
 		read -r tr ts tm <<<"${TARGET[$label]}"
 		v="$label:"
 		ok=1
 		r=${ratio%\%}
 		if [ -n "$r" ]; then
-			if [ "$r" -ge "$tr" ]; then v+=" ceiling ${r}% >= ${tr}% pass;"; else v+=" ceiling ${r}% < ${tr}% FAIL;"; ok=0; fi
+			if [ "$r" -ge "$tr" ]; then v+=" ceiling ${r}% >= ${tr}% pass"; else v+=" ceiling ${r}% < ${tr}% FAIL"; ok=0; fi
+			# CPU time is less disturbed by other work on the machine: say
+			# what the ratio is by CPU time too, for information.
+			cr=$(awk -v c="${CPUS[0]}" -v x="${CPUS[$i]}" 'BEGIN { if (c > 0 && x > 0) printf "%.0f", 100 * c / x }')
+			[ -n "$cr" ] && v+=" (by CPU time: ${cr}%)"
+			v+=";"
 		fi
 		if [ "$ts" != - ]; then
 			if [ -z "$speed" ]; then v+=" speedup vs tshark not measured;"
@@ -233,10 +249,11 @@ TSV=""
 	origin=""
 	[ $GENERATED = 1 ] && origin=" (bench/gencap, seed $SEED)"
 	echo "- capture: \`$FILE\`, $FSIZE bytes, $PACKETS packets$origin"
-	echo "- warm page cache; time is wall clock, best of $RUNS runs (tshark: one run); MB/s = file bytes / 10^6 / seconds"
+	echo "- load average before the run: $LOAD (on $(nproc) cores; other work on the machine makes the figures noisy)"
+	echo "- warm page cache; seconds is wall clock, CPU s is user + system of that run, best of $RUNS interleaved runs (tshark: one run); MB/s = file bytes / 10^6 / seconds"
 	echo
-	echo "| command | seconds | MB/s | of ceiling | vs tshark | peak RSS MB |"
-	echo "| --- | ---: | ---: | ---: | ---: | ---: |"
+	echo "| command | seconds | CPU s | MB/s | of ceiling | vs tshark | peak RSS MB |"
+	echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
 	for row in "${ROWS[@]}"; do echo "| ${row//|/ | } |"; done
 	if [ ${#VERDICTS[@]} -gt 0 ]; then
 		echo
@@ -252,10 +269,10 @@ TSV=""
 
 # Plain table on stdout.
 echo
-printf '%-28s %9s %9s %11s %10s %12s\n' command seconds MB/s "of ceiling" "vs tshark" "peak RSS MB"
+printf '%-28s %9s %7s %9s %11s %10s %12s\n' command seconds "CPU s" MB/s "of ceiling" "vs tshark" "peak RSS MB"
 for row in "${ROWS[@]}"; do
-	IFS='|' read -r a b c d e f <<<"$row"
-	printf '%-28s %9s %9s %11s %10s %12s\n' "$a" "$b" "$c" "$d" "$e" "$f"
+	IFS='|' read -r a b c d e f g <<<"$row"
+	printf '%-28s %9s %7s %9s %11s %10s %12s\n' "$a" "$b" "$c" "$d" "$e" "$f" "$g"
 done
 for v in "${VERDICTS[@]}"; do echo "target  $v"; done
 for n in "${NOTES[@]}"; do echo "note: $n"; done

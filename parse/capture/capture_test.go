@@ -308,7 +308,8 @@ func TestTruncatedAndBad(t *testing.T) {
 	}
 	// Cut in the middle of the second record.
 	_, st = readBytes(t, b[:len(b)-10], Options{})
-	if st.SIPMessages != 1 || st.Frames != 1 || len(st.Warnings) != 1 || !errors.Is(st.Warnings[0].Err, pcap.ErrTruncated) || st.Warnings[0].File != "test.pcap" {
+	if st.SIPMessages != 1 || st.Frames != 1 || len(st.Warnings) != 1 || !errors.Is(st.Warnings[0].Err, pcap.ErrTruncated) || st.Warnings[0].File != "test.pcap" ||
+		st.Warnings[0].Frame != 2 || st.Warnings[0].Offset != int64(24+16+len(packetBytes(frames[0]))) {
 		t.Errorf("truncated: %+v", st)
 	}
 }
@@ -379,7 +380,6 @@ func BenchmarkRTP(b *testing.B) {
 		Read(context.Background(), "bench", bytes.NewReader(data), Options{Media: true}, &nopHandler{})
 	}))/float64(len(frames)), "allocs/pkt")
 }
-
 
 func mustAddrPort(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
 

@@ -40,7 +40,6 @@ func seedCaptures() map[string][]byte {
 	}
 }
 
-
 // TestWriteFuzzSeeds writes the seed captures to testdata/fuzz/FuzzRead
 // when SIPFLOW_WRITE_SEEDS is set.
 func TestWriteFuzzSeeds(t *testing.T) {

@@ -123,10 +123,12 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 		if err != nil {
 			// The reader stops at the first broken record; what came
 			// before was delivered.
-			off := int64(-1)
-			var fe interface{ Offset() int64 }
-			if errors.As(err, &fe) {
-				off = fe.Offset()
+			off := int64(-1) // pcapng: the error text has the offset
+			if pr.Format() == pcap.FormatPcap {
+				off = 24 // after the file header
+				if r.stats.Frames > 0 {
+					off = r.rec.Offset + 16 + int64(len(r.rec.Data))
+				}
 			}
 			r.warn(r.stats.Frames+1, off, err)
 			break

@@ -262,6 +262,7 @@ func proxyCall() *call.Call {
 	c.SetupTime, c.PostDialDelay, c.TalkTime = 2745*msec, 544*msec, 45017*msec
 	c.EndedBy, c.EndCause = C, call.EndBye
 	c.ReasonHdr, c.Q850 = "Q.850;cause=16;text=\"Normal call clearing\"", 16
+	c.PAI = call.Party{Display: "Alice Liddell", User: "+4930555001", URI: "tel:+4930555001"}
 	return c
 }
 

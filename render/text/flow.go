@@ -237,6 +237,17 @@ func (f *flow) header() {
 	if !c.Start.IsZero() {
 		start = c.Start.In(f.o.loc()).Format("2006-01-02 15:04:05.000 MST")
 	}
+	var ids []string
+	if c.RequestURI != "" {
+		ids = append(ids, "Request-URI: "+c.RequestURI)
+	}
+	if p := party(c.PAI); p != "" {
+		ids = append(ids, "PAI: "+who(c.PAI))
+	}
+	if p := party(c.Diversion); p != "" {
+		ids = append(ids, "Diversion: "+who(c.Diversion))
+	}
+	f.wrap(ids)
 	facts := []string{"Start: " + start, "Duration: " + duration(c), "State: " + c.State.String(), "Final: " + status}
 	if c.SetupTime >= 0 {
 		facts = append(facts, "Setup: "+secs(c.SetupTime))

@@ -104,12 +104,6 @@ func showHeader(n int, m *call.Msg, o Options) string {
 		ts = t.In(o.loc()).Format(showTime)
 	}
 	src, dst := addrOr(full.Src), addrOr(full.Dst)
-	if nm := o.Hosts.Name(full.Src); nm != "" {
-		src += " (" + nm + ")"
-	}
-	if nm := o.Hosts.Name(full.Dst); nm != "" {
-		dst += " (" + nm + ")"
-	}
 	s := fmt.Sprintf("#%d %s frame %d (%s) %s -> %s %s", n, ts, full.Frame, full.File, src, dst, TransportName(full.Transport))
 	return clean(s)
 }

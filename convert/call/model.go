@@ -11,11 +11,12 @@
 package call
 
 import (
+	"cmp"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/sipflow/sipflow/parse/capture"
-	"github.com/sipflow/sipflow/parse/sip"
 )
 
 // State is how a call (or dialog) ended, or where it stands.
@@ -89,6 +90,17 @@ type Msg struct {
 	SDP            string // one-line SDP summary, "" if none
 	Problems       int    // number of parse problems
 	Full           *capture.Message
+
+	fromTag, toTag string
+	cseqMethod     string
+	reasonHdr      string   // Reason header, verbatim
+	init           *initial // parties of an initial (out-of-dialog) request
+}
+
+// initial holds what an out-of-dialog request says about the parties.
+type initial struct {
+	from, to, pai, diversion Party
+	ruri                     string
 }
 
 // Label is the arrow label: the method, or "code reason" for a response.
@@ -156,6 +168,20 @@ type Call struct {
 	Broken          int // messages with parse problems
 
 	Msgs []Msg // every message, capture order (kept in compact form while the call is open; released on emit unless kept)
+
+	seq int64 // order of the first message in the input
 }
 
-var _ = sip.INVITE
+// Sort puts calls in start-time order (input order on ties) and numbers them
+// from 1.
+func Sort(calls []*Call) {
+	slices.SortStableFunc(calls, func(a, b *Call) int {
+		if c := a.Start.Compare(b.Start); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.seq, b.seq)
+	})
+	for i, c := range calls {
+		c.Index = i + 1
+	}
+}

@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/parse/capture"
+)
+
+// inputOpts are the flags every command that reads captures shares.
+type inputOpts struct {
+	keepDuplicates bool
+	quiet          bool
+	correlate      []string
+}
+
+func (o *inputOpts) register(fs *pflag.FlagSet) {
+	fs.BoolVar(&o.keepDuplicates, "keep-duplicates", false, "keep packets captured twice (tcpdump -i any, two interfaces)")
+	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary on stderr")
+	fs.StringSliceVar(&o.correlate, "correlate", nil, "headers that tie B2BUA legs into one call (default X-CID,X-Call-ID,Session-ID,P-Charging-Vector; \"none\" to disable)")
+}
+
+// loadResult is what reading the inputs gave.
+type loadResult struct {
+	calls  []*call.Call
+	stats  capture.Stats
+	failed int // inputs that could not be read at all
+}
+
+// load reads every file in order into one Builder. A file that cannot be
+// read is reported on stderr and counted; the others are still read.
+func load(ctx context.Context, files []string, in inputOpts, bopts call.Options, keep func(*call.Call) bool, stderr io.Writer) (*loadResult, error) {
+	res := &loadResult{}
+	if in.correlate != nil {
+		bopts.CorrelationHeaders = []string{}
+		for _, h := range in.correlate {
+			if h != "none" && h != "" {
+				bopts.CorrelationHeaders = append(bopts.CorrelationHeaders, h)
+			}
+		}
+	}
+	b := call.NewBuilder(bopts, func(c *call.Call) {
+		if keep == nil || keep(c) {
+			res.calls = append(res.calls, c)
+		}
+	})
+	h := &feeder{b: b}
+	copts := capture.Options{KeepDuplicates: in.keepDuplicates}
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		st, err := capture.ReadFile(ctx, f, copts, h)
+		res.stats.Add(st)
+		if err != nil {
+			fmt.Fprintf(stderr, "sipflow: %v\n", err)
+			res.failed++
+			continue
+		}
+	}
+	b.Flush()
+	call.Sort(res.calls)
+	return res, nil
+}
+
+// feeder hands messages from the capture reader to the Builder.
+type feeder struct{ b *call.Builder }
+
+func (f *feeder) SIP(m *capture.Message) { f.b.Add(m) }
+func (f *feeder) Media(*capture.Media)   {}
+
+// maxWarningsShown bounds the warnings printed in a summary.
+const maxWarningsShown = 20
+
+// summary prints what was read to stderr: the figures a person checks first.
+func summary(w io.Writer, st capture.Stats, calls int, took time.Duration) {
+	for i, wn := range st.Warnings {
+		if i == maxWarningsShown {
+			fmt.Fprintf(w, "sipflow: ... %d more warnings\n", len(st.Warnings)-i)
+			break
+		}
+		fmt.Fprintf(w, "sipflow: warning: %s\n", warningText(wn))
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "sipflow: %s, %s, %s (%d broken), %s",
+		plural(st.Files, "file"), plural(st.Frames, "frame"), plural(st.SIPMessages, "SIP message"), st.Broken, plural(calls, "call"))
+	fmt.Fprintf(&b, ", %d duplicates dropped", st.Duplicates)
+	if st.TLSFlows > 0 {
+		fmt.Fprintf(&b, ", %s not readable (encrypted)", plural(st.TLSFlows, "TLS flow"))
+	}
+	if st.BadPackets > 0 {
+		fmt.Fprintf(&b, ", %s", plural(st.BadPackets, "undecodable frame"))
+	}
+	fmt.Fprintf(&b, ", %.2fs", took.Seconds())
+	fmt.Fprintln(w, b.String())
+}
+
+func warningText(w capture.Warning) string {
+	pos := w.File
+	switch {
+	case w.Frame > 0:
+		pos = fmt.Sprintf("%s#%d", w.File, w.Frame)
+	case w.Offset >= 0:
+		pos = fmt.Sprintf("%s@%d", w.File, w.Offset)
+	}
+	return fmt.Sprintf("%s: %v", pos, w.Err)
+}
+
+func plural(n int, word string) string {
+	if n == 1 {
+		return "1 " + word
+	}
+	return fmt.Sprintf("%d %ss", n, word)
+}

@@ -1,0 +1,80 @@
+// Command sipflow turns SIP/VoIP captures into call-flow reports.
+//
+// main holds flags and wiring only: every command is run(ctx, opts, stdout,
+// stderr) error, and one place maps errors to exit codes.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+
+	"github.com/spf13/cobra"
+)
+
+// Exit codes.
+const (
+	exitOK    = 0
+	exitError = 1 // an input could not be read, or the command failed
+	exitUsage = 2 // bad flags or arguments
+)
+
+// errUsage marks errors in how the command was called.
+var errUsage = errors.New("usage")
+
+// errInputs says that some inputs could not be read; the others were.
+var errInputs = errors.New("some inputs could not be read")
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	os.Exit(code)
+}
+
+// execute runs the command line args and returns the exit code.
+func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
+	root := newRoot(stdout, stderr)
+	root.SetArgs(args)
+	err := root.ExecuteContext(ctx)
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errUsage):
+		fmt.Fprintf(stderr, "sipflow: %v\n", err)
+		return exitUsage
+	case errors.Is(err, errInputs):
+		return exitError // each failed input was reported as it happened
+	default:
+		fmt.Fprintf(stderr, "sipflow: %v\n", err)
+		return exitError
+	}
+}
+
+func newRoot(stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "sipflow",
+		Short:         "Turn SIP/VoIP captures into call-flow reports",
+		Long:          "sipflow reads pcap/pcapng captures (gzip or zstd compressed too), groups SIP messages into calls, and\nlists them, draws their ladders, and shows their messages.",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+	}
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
+		return fmt.Errorf("%w: %v", errUsage, err)
+	})
+	root.AddCommand(newCallsCmd(stdout, stderr), newFlowCmd(stdout, stderr), newShowCmd(stdout, stderr))
+	return root
+}
+
+// needFiles is the Args check of every command that reads captures.
+func needFiles(_ *cobra.Command, args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%w: no input file given", errUsage)
+	}
+	return nil
+}

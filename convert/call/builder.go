@@ -1,0 +1,453 @@
+package call
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/sip"
+)
+
+// Default timings, in capture time.
+const (
+	// DefaultLinger is how long a finished call stays open for late
+	// retransmissions (64*T1, RFC 3261 Timer B/F/H/J).
+	DefaultLinger = 32 * time.Second
+	// DefaultNoAnswer is how long an INVITE may go without a final response
+	// before the call is closed as timed out (Timer B plus slack).
+	DefaultNoAnswer = 64 * time.Second
+	// DefaultMaxIdle closes an answered call that has seen no SIP for this long
+	// (a BYE lost from the capture). Media is not SIP: a long call with no
+	// re-INVITE is idle for SIP, so this is generous.
+	DefaultMaxIdle = 4 * time.Hour
+)
+
+// DefaultCorrelationHeaders are the headers that tie B2BUA legs together.
+var DefaultCorrelationHeaders = []string{"X-CID", "X-Call-ID", "Session-ID", "P-Charging-Vector"}
+
+// Options tune the Builder.
+type Options struct {
+	// CorrelationHeaders name headers that tie legs with different Call-IDs
+	// into one call. Session-ID (RFC 7989) matches on its UUIDs and
+	// P-Charging-Vector on icid-value; any other header matches when its value
+	// equals another leg's Call-ID or the same header's value in another leg.
+	// Nil means DefaultCorrelationHeaders; an empty non-nil slice disables it.
+	CorrelationHeaders []string
+	// KeepFull says whether to keep the full message (Msg.Full) for a call
+	// that has this Call-ID. Nil keeps none.
+	KeepFull func(callID string) bool
+	// KeepMsgs keeps Call.Msgs on emitted calls (needed to render a ladder).
+	// When false, emitted calls carry only their summary.
+	KeepMsgs bool
+	// Linger, NoAnswer, MaxIdle override the defaults when non-zero.
+	Linger, NoAnswer, MaxIdle time.Duration
+}
+
+type corrKind uint8
+
+const (
+	corrCallID corrKind = iota // a Call-ID (what X-CID-style headers point at)
+	corrSession
+	corrICID
+	corrHeader
+)
+
+type corrKey struct {
+	kind  corrKind
+	name  string // header name, lower case, for corrHeader
+	value string
+}
+
+// active is a call still open in the Builder.
+type active struct {
+	call     Call
+	seq      int64 // order of its first message
+	keys     []corrKey
+	last     time.Time
+	invite   bool // an initial INVITE was seen
+	final    bool // the initial INVITE got a final response
+	answered bool
+	bye      bool
+	nonInv   bool // first request is not an INVITE
+	finalNI  bool // a final response to a non-INVITE request
+	keepFull bool
+	merged   bool // merged into another call: skip
+}
+
+// Builder groups messages into calls. It is not safe for concurrent use.
+type Builder struct {
+	opts   Options
+	emit   func(*Call)
+	byKey  map[corrKey]*active
+	open   []*active
+	seq    int64
+	now    time.Time
+	swept  time.Time
+	corrHs []string // lower-case header names
+}
+
+// NewBuilder returns a Builder that calls emit for each call when it is over
+// (and for every call still open at Flush).
+func NewBuilder(opts Options, emit func(*Call)) *Builder {
+	if opts.Linger == 0 {
+		opts.Linger = DefaultLinger
+	}
+	if opts.NoAnswer == 0 {
+		opts.NoAnswer = DefaultNoAnswer
+	}
+	if opts.MaxIdle == 0 {
+		opts.MaxIdle = DefaultMaxIdle
+	}
+	hs := opts.CorrelationHeaders
+	if hs == nil {
+		hs = DefaultCorrelationHeaders
+	}
+	b := &Builder{opts: opts, emit: emit, byKey: make(map[corrKey]*active)}
+	for _, h := range hs {
+		b.corrHs = append(b.corrHs, strings.ToLower(h))
+	}
+	return b
+}
+
+// Open returns the number of calls in progress.
+func (b *Builder) Open() int { return len(b.open) }
+
+// Add takes one message. The Builder keeps m only when KeepFull asks for it.
+func (b *Builder) Add(m *capture.Message) {
+	if m.Time.After(b.now) {
+		b.now = m.Time
+	}
+	if b.now.Sub(b.swept) >= time.Second {
+		b.sweep(false)
+		b.swept = b.now
+	}
+	s := &m.SIP
+	a := b.lookup(s)
+	if a == nil {
+		a = b.start(m)
+	}
+	b.correlate(a, s)
+	if a.merged {
+		panic("call: message added to a merged call") // cannot happen: lookup follows merges
+	}
+	msg := compact(m)
+	if a.keepFull {
+		msg.Full = m
+	}
+	a.call.Msgs = append(a.call.Msgs, msg)
+	if m.Time.After(a.last) {
+		a.last = m.Time
+	}
+	a.track(s)
+}
+
+// lookup finds the open call of a message by Call-ID, or by a correlation
+// header that names another open call.
+func (b *Builder) lookup(s *sip.Message) *active {
+	if s.CallID == "" {
+		return nil
+	}
+	if a := b.byKey[corrKey{kind: corrCallID, value: s.CallID}]; a != nil {
+		return a
+	}
+	for _, k := range b.keysOf(s) {
+		if a := b.byKey[k]; a != nil {
+			return a
+		}
+	}
+	return nil
+}
+
+func (b *Builder) start(m *capture.Message) *active {
+	b.seq++
+	a := &active{seq: b.seq, last: m.Time}
+	if b.opts.KeepFull != nil && m.SIP.CallID != "" {
+		a.keepFull = b.opts.KeepFull(m.SIP.CallID)
+	}
+	b.open = append(b.open, a)
+	return a
+}
+
+// correlate registers the message's Call-ID and correlation values with a,
+// merging any other open call that shares one.
+func (b *Builder) correlate(a *active, s *sip.Message) {
+	if s.CallID == "" {
+		return
+	}
+	ck := corrKey{kind: corrCallID, value: s.CallID}
+	if other := b.byKey[ck]; other != a {
+		if other != nil {
+			b.merge(a, other)
+		} else {
+			b.register(a, ck)
+			if !a.keepFull && b.opts.KeepFull != nil {
+				a.keepFull = b.opts.KeepFull(s.CallID)
+			}
+		}
+	}
+	for _, k := range b.keysOf(s) {
+		other := b.byKey[k]
+		switch {
+		case other == nil:
+			if k.kind != corrCallID { // a Call-ID reference is not ours to claim
+				b.register(a, k)
+			}
+		case other != a:
+			b.merge(a, other)
+		}
+	}
+}
+
+func (b *Builder) register(a *active, k corrKey) {
+	b.byKey[k] = a
+	a.keys = append(a.keys, k)
+}
+
+// merge moves other into a (the two are one call).
+func (b *Builder) merge(a, other *active) {
+	if other.seq < a.seq {
+		// keep the older call's identity; swap contents
+		a.call, other.call = other.call, a.call
+		a.seq, other.seq = other.seq, a.seq
+		a.invite, other.invite = other.invite, a.invite
+		a.final, other.final = other.final, a.final
+		a.answered, other.answered = other.answered, a.answered
+		a.bye, other.bye = other.bye, a.bye
+		a.nonInv, other.nonInv = other.nonInv, a.nonInv
+		a.finalNI, other.finalNI = other.finalNI, a.finalNI
+	}
+	a.call.Msgs = append(a.call.Msgs, other.call.Msgs...)
+	slices.SortStableFunc(a.call.Msgs, func(x, y Msg) int { return x.Time.Compare(y.Time) })
+	a.invite = a.invite || other.invite
+	a.final = a.final || other.final
+	a.answered = a.answered || other.answered
+	a.bye = a.bye || other.bye
+	a.finalNI = a.finalNI || other.finalNI
+	a.keepFull = a.keepFull || other.keepFull
+	if other.last.After(a.last) {
+		a.last = other.last
+	}
+	for _, k := range other.keys {
+		b.byKey[k] = a
+		a.keys = append(a.keys, k)
+	}
+	other.keys = nil
+	other.merged = true
+	other.call.Msgs = nil
+}
+
+// keysOf returns the correlation values a message carries.
+func (b *Builder) keysOf(s *sip.Message) []corrKey {
+	var ks []corrKey
+	for _, h := range b.corrHs {
+		for _, v := range s.Values(h) {
+			v = strings.TrimSpace(v)
+			if v == "" {
+				continue
+			}
+			switch h {
+			case "session-id":
+				for _, u := range sessionUUIDs(v) {
+					ks = append(ks, corrKey{kind: corrSession, value: u})
+				}
+			case "p-charging-vector":
+				if id := paramValue(v, "icid-value"); id != "" {
+					ks = append(ks, corrKey{kind: corrICID, value: id})
+				}
+			default:
+				ks = append(ks,
+					corrKey{kind: corrCallID, value: v},
+					corrKey{kind: corrHeader, name: h, value: v})
+			}
+		}
+	}
+	return ks
+}
+
+// sessionUUIDs returns the non-null UUIDs of a Session-ID value
+// ("local-uuid;remote=remote-uuid").
+func sessionUUIDs(v string) []string {
+	var out []string
+	local, params, _ := strings.Cut(v, ";")
+	add := func(u string) {
+		u = strings.ToLower(strings.TrimSpace(u))
+		if len(u) == 32 && strings.Trim(u, "0") != "" {
+			out = append(out, u)
+		}
+	}
+	add(local)
+	if r := paramValue(";"+params, "remote"); r != "" {
+		add(r)
+	}
+	return out
+}
+
+// paramValue returns the value of ;name=value in a header value.
+func paramValue(v, name string) string {
+	for _, p := range strings.Split(v, ";") {
+		k, val, ok := strings.Cut(p, "=")
+		if ok && strings.EqualFold(strings.TrimSpace(k), name) {
+			return strings.Trim(strings.TrimSpace(val), `"`)
+		}
+	}
+	return ""
+}
+
+// track updates the cheap state that decides when a call is over.
+func (a *active) track(s *sip.Message) {
+	if s.Request {
+		switch {
+		case s.Method == sip.INVITE && s.To.Tag == "":
+			if len(a.call.Msgs) == 1 || !a.invite && !a.nonInv {
+				a.invite = true
+			}
+		case s.Method == sip.BYE:
+			a.bye = true
+		case s.Method != sip.ACK && s.Method != sip.CANCEL && len(a.call.Msgs) == 1:
+			a.nonInv = true
+		}
+		return
+	}
+	if s.StatusCode < 200 {
+		return
+	}
+	if s.CSeqMethod == sip.INVITE {
+		a.final = true
+		if s.StatusCode < 300 {
+			a.answered = true
+		}
+	} else if s.CSeqMethod != sip.BYE && s.CSeqMethod != sip.CANCEL {
+		a.finalNI = true
+	}
+}
+
+// done says whether the call can be emitted at capture time now.
+func (b *Builder) done(a *active, now time.Time) bool {
+	idle := now.Sub(a.last)
+	switch {
+	case a.invite && a.answered && !a.bye:
+		return idle >= b.opts.MaxIdle
+	case a.invite && !a.final:
+		return idle >= b.opts.NoAnswer
+	case a.invite:
+		return idle >= b.opts.Linger
+	case a.nonInv && a.finalNI:
+		return idle >= b.opts.Linger
+	default:
+		return idle >= b.opts.NoAnswer
+	}
+}
+
+// sweep emits the calls that are over (all of them when final).
+func (b *Builder) sweep(final bool) {
+	keep := b.open[:0]
+	for _, a := range b.open {
+		switch {
+		case a.merged:
+		case final || b.done(a, b.now):
+			b.finish(a)
+		default:
+			keep = append(keep, a)
+		}
+	}
+	clear(b.open[len(keep):])
+	b.open = keep
+}
+
+func (b *Builder) finish(a *active) {
+	for _, k := range a.keys {
+		if b.byKey[k] == a {
+			delete(b.byKey, k)
+		}
+	}
+	c := &a.call
+	derive(c, b.now)
+	c.seq = a.seq
+	if !b.opts.KeepMsgs {
+		c.Msgs = nil
+	}
+	b.emit(c)
+}
+
+// Flush emits every call still open; call it at the end of the input.
+func (b *Builder) Flush() { b.sweep(true) }
+
+// compact takes what the model needs from a message, copying strings so that
+// nothing points into the message's buffer once it is released.
+func compact(m *capture.Message) Msg {
+	s := &m.SIP
+	msg := Msg{
+		File:       m.File,
+		Frame:      m.Frame,
+		Time:       m.Time,
+		Src:        m.Src,
+		Dst:        m.Dst,
+		Transport:  m.Transport,
+		Request:    s.Request,
+		StatusCode: s.StatusCode,
+		Reason:     strings.Clone(s.Reason),
+		CSeq:       s.CSeq,
+		CallID:     strings.Clone(s.CallID),
+		Problems:   len(s.Problems),
+		fromTag:    strings.Clone(s.From.Tag),
+		toTag:      strings.Clone(s.To.Tag),
+		cseqMethod: strings.Clone(s.CSeqMethodName),
+	}
+	if s.Request {
+		msg.Method = strings.Clone(s.MethodName)
+	} else {
+		msg.Method = msg.cseqMethod
+	}
+	if len(s.Via) > 0 {
+		msg.Branch = strings.Clone(s.Via[0].Branch)
+	}
+	if s.SDP != nil {
+		msg.SDP = s.SDP.Summary()
+	}
+	if r := s.Get("Reason"); r != "" {
+		msg.reasonHdr = strings.Clone(r)
+	}
+	if msg.Request && s.To.Tag == "" {
+		in := &initial{from: party(s.From), to: party(s.To), ruri: strings.Clone(s.RequestURI.Raw)}
+		if v := s.Get("P-Asserted-Identity"); v != "" {
+			if ad, err := sip.ParseAddr(firstValue(v)); err == nil {
+				in.pai = party(ad)
+			}
+		}
+		if v := s.Get("Diversion"); v != "" {
+			if ad, err := sip.ParseAddr(firstValue(v)); err == nil {
+				in.diversion = party(ad)
+			}
+		}
+		msg.init = in
+	}
+	return msg
+}
+
+// firstValue returns the first comma-separated value outside <> and quotes.
+func firstValue(v string) string {
+	depth, quoted := 0, false
+	for i := 0; i < len(v); i++ {
+		switch c := v[i]; {
+		case c == '"':
+			quoted = !quoted
+		case quoted:
+		case c == '<':
+			depth++
+		case c == '>':
+			depth--
+		case c == ',' && depth == 0:
+			return v[:i]
+		}
+	}
+	return v
+}
+
+func party(a sip.Addr) Party {
+	return Party{
+		Display: strings.Clone(a.Display),
+		User:    strings.Clone(a.URI.User),
+		URI:     strings.Clone(a.URI.Raw),
+	}
+}

@@ -1,0 +1,294 @@
+package call
+
+import (
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// legKey names one hop of one Call-ID: the two hosts, in either order.
+type legKey struct {
+	callID string
+	a, b   netip.Addr
+}
+
+func newLegKey(m *Msg) legKey {
+	a, b := m.Src.Addr(), m.Dst.Addr()
+	if b.Less(a) {
+		a, b = b, a
+	}
+	return legKey{callID: m.CallID, a: a, b: b}
+}
+
+// txKey names a transaction on a leg. ACK to a non-2xx final and CANCEL
+// share the INVITE's branch but are told apart by method, as RFC 3261 17.1.3
+// and 9.1 say; without a branch (RFC 2543 peers) CSeq and From tag stand in.
+type txKey struct {
+	leg     int
+	branch  string
+	cseq    uint32
+	method  string
+	fromTag string
+}
+
+// seenKey tells a retransmission from a new message in a transaction.
+type seenKey struct {
+	src    netip.AddrPort
+	dst    netip.AddrPort
+	status int
+	toTag  string
+}
+
+// derive computes legs, transactions, dialogs, retransmissions and the call
+// facts from c.Msgs. end is the capture time at which the input (or the
+// call's lingering) ended.
+func derive(c *Call, end time.Time) {
+	c.Legs, c.Transactions, c.Dialogs, c.CallIDs = nil, nil, nil, nil
+	c.Messages, c.Retransmissions, c.Broken = len(c.Msgs), 0, 0
+	if len(c.Msgs) == 0 {
+		return
+	}
+	legs := map[legKey]int{}
+	txs := map[txKey]int{}
+	seen := map[int]map[seenKey]bool{}
+	dialogs := map[[3]string]int{}
+	inviteTx := map[[2]string]int{} // (leg, branch) -> INVITE transaction, for ACK/CANCEL
+	ids := map[string]bool{}
+
+	for i := range c.Msgs {
+		m := &c.Msgs[i]
+		if m.Problems > 0 {
+			c.Broken++
+		}
+		if !ids[m.CallID] {
+			ids[m.CallID] = true
+			c.CallIDs = append(c.CallIDs, m.CallID)
+		}
+		lk := newLegKey(m)
+		li, ok := legs[lk]
+		if !ok {
+			li = len(c.Legs)
+			legs[lk] = li
+			a, b := m.Src, m.Dst
+			if !m.Request { // first seen is a response: the other side began it
+				a, b = b, a
+			}
+			c.Legs = append(c.Legs, Leg{CallID: m.CallID, A: a, B: b, First: m.Time})
+		}
+		m.Leg = li
+
+		method := m.cseqMethod
+		if m.Request {
+			method = m.Method
+		}
+		tk := txKey{leg: li, branch: m.Branch, cseq: m.CSeq, method: method}
+		if m.Branch == "" || !strings.HasPrefix(m.Branch, "z9hG4bK") {
+			tk.fromTag = m.fromTag
+		}
+		ti, ok := txs[tk]
+		if !ok && m.Request && method == "ACK" {
+			// ACK to a non-2xx final belongs to the INVITE transaction
+			if inv, ok2 := inviteTx[[2]string{strconv.Itoa(li), m.Branch}]; ok2 && m.Branch != "" &&
+				c.Transactions[inv].FinalStatus >= 300 {
+				ti, ok = inv, true
+			}
+		}
+		if !ok {
+			ti = len(c.Transactions)
+			txs[tk] = ti
+			req := -1
+			if m.Request {
+				req = i
+			}
+			c.Transactions = append(c.Transactions, Transaction{Leg: li, Branch: m.Branch, CSeq: m.CSeq, Method: method, Request: req})
+			if method == "INVITE" {
+				inviteTx[[2]string{strconv.Itoa(li), m.Branch}] = ti
+			}
+			seen[ti] = map[seenKey]bool{}
+		}
+		m.Transaction = ti
+		t := &c.Transactions[ti]
+		if t.Request < 0 && m.Request {
+			t.Request = i
+		}
+		sk := seenKey{src: m.Src, dst: m.Dst, status: m.StatusCode, toTag: m.toTag}
+		if m.Request {
+			sk.status = -1
+			if method == "ACK" && t.Method != "ACK" {
+				sk.status = -2
+			}
+		}
+		if seen[ti][sk] {
+			m.Retransmission = true
+			c.Retransmissions++
+			t.Retrans++
+		} else {
+			seen[ti][sk] = true
+		}
+		if !m.Request && m.StatusCode >= 200 && t.FinalStatus == 0 {
+			t.FinalStatus = m.StatusCode
+		}
+
+		// dialogs: responses with a To tag to a dialog-creating request
+		if m.toTag != "" && m.fromTag != "" {
+			dk := [3]string{strconv.Itoa(li), m.fromTag, m.toTag}
+			di, ok := dialogs[dk]
+			if !ok {
+				di = len(c.Dialogs)
+				dialogs[dk] = di
+				c.Dialogs = append(c.Dialogs, Dialog{Leg: li, FromTag: m.fromTag, ToTag: m.toTag, Early: true})
+			}
+			if !m.Request && m.StatusCode >= 200 && m.StatusCode < 300 {
+				c.Dialogs[di].Early = false
+			}
+		}
+	}
+	facts(c, end)
+}
+
+// facts fills the per-call derived facts from the originating leg.
+func facts(c *Call, end time.Time) {
+	first := &c.Msgs[0]
+	c.Start, c.End = first.Time, first.Time
+	for i := range c.Msgs {
+		if t := c.Msgs[i].Time; t.After(c.End) {
+			c.End = t
+		}
+	}
+	c.SetupTime, c.PostDialDelay, c.TalkTime = -1, -1, -1
+	c.FinalStatus, c.FinalReason, c.State, c.EndCause = 0, "", StateUnknown, EndNone
+
+	// The originating request: the first initial request of the call.
+	oi := -1
+	for i := range c.Msgs {
+		if c.Msgs[i].init != nil && c.Msgs[i].Method != "ACK" && c.Msgs[i].Method != "CANCEL" {
+			oi = i
+			break
+		}
+	}
+	if oi < 0 {
+		c.Method = first.Method
+		return
+	}
+	orig := &c.Msgs[oi]
+	c.Method = orig.Method
+	c.From, c.To, c.RequestURI = orig.init.from, orig.init.to, orig.init.ruri
+	c.PAI, c.Diversion = orig.init.pai, orig.init.diversion
+	leg := orig.Leg
+
+	// Attempts: initial requests of the same method on the originating leg
+	// (a 401/407 challenge is followed by a new attempt with a new CSeq).
+	var attempts []int // transaction indexes
+	for i := range c.Transactions {
+		t := &c.Transactions[i]
+		if t.Leg == leg && t.Method == c.Method && t.Request >= 0 && c.Msgs[t.Request].init != nil {
+			attempts = append(attempts, i)
+		}
+	}
+	lastTx := attempts[len(attempts)-1]
+	var final *Msg
+	for i := range c.Msgs {
+		m := &c.Msgs[i]
+		if !m.Request && m.Transaction == lastTx && m.StatusCode >= 200 {
+			final = m
+			break
+		}
+	}
+	if final != nil {
+		c.FinalStatus, c.FinalReason = final.StatusCode, final.Reason
+		c.SetupTime = final.Time.Sub(orig.Time)
+	}
+	if c.Method != "INVITE" {
+		c.State = StateNonInvite
+		return
+	}
+	for i := range c.Msgs {
+		m := &c.Msgs[i]
+		if !m.Request && m.Leg == leg && m.StatusCode >= 180 && m.StatusCode < 200 && m.cseqMethod == "INVITE" {
+			c.PostDialDelay = m.Time.Sub(orig.Time)
+			break
+		}
+	}
+
+	// The ending message: first BYE, else CANCEL, else the earliest error
+	// final to an initial INVITE on any leg.
+	var bye, cancel, errResp *Msg
+	for i := range c.Msgs {
+		m := &c.Msgs[i]
+		switch {
+		case m.Retransmission:
+		case m.Request && m.Method == "BYE" && bye == nil:
+			bye = m
+		case m.Request && m.Method == "CANCEL" && cancel == nil:
+			cancel = m
+		case !m.Request && m.StatusCode >= 300 && m.cseqMethod == "INVITE" && errResp == nil &&
+			final != nil && final.StatusCode >= 300 && m.StatusCode == final.StatusCode:
+			errResp = m
+		}
+	}
+	ender := func(m *Msg, cause EndCause) {
+		c.EndCause = cause
+		c.EndedBy = m.Src
+		c.EndedByFrom = m.Src == c.Legs[m.Leg].A
+		if !m.Request { // a response travels back: its sender is the far side
+			c.EndedByFrom = !c.EndedByFrom
+		}
+		c.ReasonHdr = m.reasonHdr
+		c.Q850 = q850(m.reasonHdr)
+	}
+	switch {
+	case final != nil && final.StatusCode < 300:
+		c.State = StateAnswered
+		if bye != nil {
+			c.State = StateCompleted
+			c.TalkTime = bye.Time.Sub(final.Time)
+			ender(bye, EndBye)
+		} else {
+			c.TalkTime = c.End.Sub(final.Time)
+		}
+	case cancel != nil && (final == nil || final.StatusCode == 487):
+		c.State = StateCancelled
+		ender(cancel, EndCancel)
+		if final != nil && final.reasonHdr != "" && c.ReasonHdr == "" {
+			c.ReasonHdr, c.Q850 = final.reasonHdr, q850(final.reasonHdr)
+		}
+	case final != nil:
+		c.State = StateFailed
+		if errResp == nil {
+			errResp = final
+		}
+		ender(errResp, EndError)
+	default:
+		last := c.Msgs[len(c.Msgs)-1].Time
+		if end.Sub(last) >= DefaultLinger || !hasResponse(c, lastTx) {
+			c.State = StateNoAnswer
+			c.EndCause = EndTimeout
+		} else {
+			c.State = StateInProgress
+		}
+	}
+}
+
+func hasResponse(c *Call, tx int) bool {
+	for i := range c.Msgs {
+		if !c.Msgs[i].Request && c.Msgs[i].Transaction == tx {
+			return true
+		}
+	}
+	return false
+}
+
+// q850 returns the Q.850 cause of a Reason header value, 0 if none.
+func q850(v string) int {
+	for _, r := range strings.Split(v, ",") {
+		proto, params, _ := strings.Cut(r, ";")
+		if !strings.EqualFold(strings.TrimSpace(proto), "Q.850") {
+			continue
+		}
+		if n, err := strconv.Atoi(paramValue(";"+params, "cause")); err == nil {
+			return n
+		}
+	}
+	return 0
+}

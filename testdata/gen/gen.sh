@@ -4,6 +4,12 @@
 #
 #   sudo bash testdata/gen/gen.sh            # all captures
 #   sudo bash testdata/gen/gen.sh basic tcp  # only some scenarios
+#   OUT_DIR=/tmp/x sudo -E bash testdata/gen/gen.sh   # write elsewhere
+#
+# Scenarios: basic failures noanswer proxy tcp ipv6 frag sll2 sll2router
+# pcapng. After them, the derived files (basic-call.pcap.gz, .zst,
+# truncated.pcap) and every <capture>.tshark.txt reference are rewritten.
+# See testdata/README.md for what each file shows.
 #
 # Traffic only flows inside network namespaces this script creates (prefix
 # "sfg-") over veth pairs and a bridge, with addresses 10.99.0.0/24,
@@ -14,7 +20,7 @@ set -euo pipefail
 
 GEN_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 SCN="$GEN_DIR/scenarios"
-OUT=$(cd "$GEN_DIR/.." && pwd)/captures
+OUT=${OUT_DIR:-$(cd "$GEN_DIR/.." && pwd)/captures}
 WORK=$(mktemp -d /tmp/sipflow-gen.XXXXXX)
 NSP=sfg
 PIDS=()
@@ -335,7 +341,7 @@ scn_sll2router() { # 8b. any-sll2-router.pcap: tcpdump -i any on the routing pro
 TRUNC_RECORD=120 # truncated.pcap ends 30 bytes into the data of this record (1-based)
 derive() {
 	local src="$OUT/basic-call.pcap"
-	[ -s "$src" ] || die "basic-call.pcap missing: run the basic scenario first"
+	[ -s "$src" ] || { log "no basic-call.pcap in $OUT: derived files not made (run the basic scenario)"; return 0; }
 	gzip -9 -n -c "$src" >"$OUT/basic-call.pcap.gz"
 	if command -v zstd >/dev/null; then
 		zstd -q -f -19 "$src" -o "$OUT/basic-call.pcap.zst"
@@ -395,7 +401,9 @@ ALL=(basic failures noanswer proxy tcp ipv6 frag sll2 sll2router pcapng)
 main() {
 	local todo=("$@") s f
 	[ ${#todo[@]} -gt 0 ] || todo=("${ALL[@]}")
+	cleanup # namespaces left by an interrupted earlier run
 	mkdir -p "$OUT"
+	OUT=$(cd "$OUT" && pwd)
 	prepare_media
 	for s in "${todo[@]}"; do
 		declare -F "scn_$s" >/dev/null || die "unknown scenario $s (known: ${ALL[*]})"

@@ -564,31 +564,58 @@ func (f *flow) compact() {
 }
 
 // wrapText splits s at blanks into at most maxLines lines of at most w
-// cells; a word wider than w is cut, and text beyond the last line is cut
-// with ell.
+// cells; a word wider than w is broken where the line ends, and text beyond
+// the last line is cut with ell.
 func wrapText(s string, w, maxLines int, ell string) []string {
-	if w <= 0 {
+	if w <= 0 || maxLines <= 0 {
 		return nil
 	}
-	var out []string
+	var lines []string
 	cur := ""
 	words := strings.Fields(s)
-	for i, word := range words {
-		switch {
-		case cur == "":
-			cur = word
-		case strWidth(cur)+1+strWidth(word) <= w:
+	for i := 0; i < len(words); i++ {
+		word := words[i]
+		if cur != "" && strWidth(cur)+1+strWidth(word) <= w {
 			cur += " " + word
-		default:
-			if len(out) == maxLines-1 {
-				return append(out, truncate(cur+" "+strings.Join(words[i:], " "), w, ell))
-			}
-			out = append(out, truncate(cur, w, ell))
-			cur = word
+			continue
 		}
+		if cur == "" && strWidth(word) <= w {
+			cur = word
+			continue
+		}
+		// word does not fit on this line.
+		if len(lines) == maxLines-1 {
+			rest := strings.Join(words[i:], " ")
+			if cur != "" {
+				rest = cur + " " + rest
+			}
+			return append(lines, truncate(rest, w, ell))
+		}
+		if strWidth(word) > w {
+			// Break the long word: fill this line (after cur), carry the rest.
+			head := cur
+			if head != "" {
+				head += " "
+			}
+			room := w - strWidth(head)
+			if room < 4 && cur != "" {
+				lines = append(lines, cur)
+				cur = ""
+				i--
+				continue
+			}
+			part := fit(word, room)
+			lines = append(lines, head+part)
+			words[i] = word[len(part):]
+			cur = ""
+			i--
+			continue
+		}
+		lines = append(lines, cur)
+		cur = word
 	}
 	if cur != "" {
-		out = append(out, truncate(cur, w, ell))
+		lines = append(lines, cur)
 	}
-	return out
+	return lines
 }

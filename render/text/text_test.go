@@ -416,7 +416,11 @@ func TestHelpers(t *testing.T) {
 		{"SDP: audio 1.2.3.4:5 PCMU sendrecv", 40, 3, []string{"SDP: audio 1.2.3.4:5 PCMU sendrecv"}},
 		{"SDP: audio 1.2.3.4:5 PCMU sendrecv", 12, 3, []string{"SDP: audio", "1.2.3.4:5", "PCMU sendre…"}},
 		{"SDP: audio 1.2.3.4:5 PCMU sendrecv", 12, 2, []string{"SDP: audio", "1.2.3.4:5 P…"}},
-		{"SDP: averyveryverylongword", 8, 3, []string{"SDP:", "averyve…"}},
+		{"SDP: averyveryverylongword", 8, 3, []string{"SDP:", "averyver", "yverylo…"}},
+		{"SDP: averyveryverylongword", 8, 4, []string{"SDP:", "averyver", "yverylon", "gword"}},
+		{"SDP: audio [fd17:625c:f037:2:a00:27ff:feb9:1521]:15062 PCMU", 20, 4, []string{"SDP: audio [fd17:625", "c:f037:2:a00:27ff:fe", "b9:1521]:15062 PCMU"}},
+		{"a b c d e f", 3, 2, []string{"a b", "c …"}},
+		{"日本語テキスト", 5, 3, []string{"日本", "語テ", "キス…"}},
 		{"x", 0, 3, nil},
 	} {
 		if got := wrapText(tt.in, tt.w, tt.n, "…"); !slices.Equal(got, tt.want) {

@@ -123,11 +123,20 @@ func (b *Builder) Add(m *capture.Message) {
 		b.swept = b.now
 	}
 	s := &m.SIP
-	a := b.lookup(s)
-	if a == nil {
-		a = b.start(m)
+	a, known := b.byKey[corrKey{kind: corrCallID, value: s.CallID}], s.CallID != ""
+	if a == nil || !known {
+		// First message of a Call-ID: find the call its correlation headers
+		// name, and register them. Later messages go by Call-ID alone.
+		var keys []corrKey
+		if known {
+			keys = b.keysOf(s)
+		}
+		a = b.lookup(keys)
+		if a == nil {
+			a = b.start(m)
+		}
+		b.correlate(a, s.CallID, keys)
 	}
-	b.correlate(a, s)
 	if a.merged {
 		panic("call: message added to a merged call") // cannot happen: lookup follows merges
 	}
@@ -142,16 +151,9 @@ func (b *Builder) Add(m *capture.Message) {
 	a.track(s)
 }
 
-// lookup finds the open call of a message by Call-ID, or by a correlation
-// header that names another open call.
-func (b *Builder) lookup(s *sip.Message) *active {
-	if s.CallID == "" {
-		return nil
-	}
-	if a := b.byKey[corrKey{kind: corrCallID, value: s.CallID}]; a != nil {
-		return a
-	}
-	for _, k := range b.keysOf(s) {
+// lookup finds the open call that a correlation value names.
+func (b *Builder) lookup(keys []corrKey) *active {
+	for _, k := range keys {
 		if a := b.byKey[k]; a != nil {
 			return a
 		}
@@ -169,24 +171,23 @@ func (b *Builder) start(m *capture.Message) *active {
 	return a
 }
 
-// correlate registers the message's Call-ID and correlation values with a,
-// merging any other open call that shares one.
-func (b *Builder) correlate(a *active, s *sip.Message) {
-	if s.CallID == "" {
+// correlate registers a Call-ID and its correlation values with a, merging
+// any other open call that shares one.
+func (b *Builder) correlate(a *active, callID string, keys []corrKey) {
+	if callID == "" {
 		return
 	}
-	ck := corrKey{kind: corrCallID, value: s.CallID}
-	if other := b.byKey[ck]; other != a {
-		if other != nil {
-			b.merge(a, other)
-		} else {
-			b.register(a, ck)
-			if !a.keepFull && b.opts.KeepFull != nil {
-				a.keepFull = b.opts.KeepFull(s.CallID)
-			}
+	ck := corrKey{kind: corrCallID, value: callID}
+	switch other := b.byKey[ck]; {
+	case other == nil:
+		b.register(a, ck)
+		if !a.keepFull && b.opts.KeepFull != nil {
+			a.keepFull = b.opts.KeepFull(callID)
 		}
+	case other != a:
+		b.merge(a, other)
 	}
-	for _, k := range b.keysOf(s) {
+	for _, k := range keys {
 		other := b.byKey[k]
 		switch {
 		case other == nil:
@@ -365,7 +366,8 @@ func (b *Builder) finish(a *active) {
 	derive(c, b.now)
 	c.seq = a.seq
 	if !b.opts.KeepMsgs {
-		c.Msgs = nil
+		// a finished call keeps only its summary
+		c.Msgs, c.Transactions, c.Dialogs = nil, nil, nil
 	}
 	b.emit(c)
 }

@@ -296,6 +296,7 @@ func authCall() *call.Call {
 	f := newFixture(4, "auth-retry-77@192.168.1.10", alice, bob)
 	A, B := alice.ap, kam.ap
 	f.to = host{B, "1002"}
+	f.c.RequestURI = "sip:1002@" + B.String()
 	l := f.leg(f.callID, A, B)
 	f.add(0, l, A, B, "INVITE", 0, "", 1, msgOpts{sdp: "audio 192.168.1.10:40004 PCMU sendrecv", noTo: true})
 	f.add(3*msec, l, B, A, "INVITE", 401, "Unauthorized", 1, msgOpts{})

@@ -169,6 +169,7 @@ func TestDuplicates(t *testing.T) {
 func TestDedupTable(t *testing.T) {
 	var d dedup
 	d.init(10)
+	d.retain = 10
 	// Many distinct hashes within one window force growth; then all expire.
 	for i := 1; i <= 5000; i++ {
 		if d.seen(uint64(i)*0x9e3779b97f4a7c15, 5) {
@@ -187,6 +188,25 @@ func TestDedupTable(t *testing.T) {
 		if e := d.slots[i]; e.h != 0 && e.h != 0x9e3779b97f4a7c15 {
 			t.Fatalf("stale slot %d: %+v", i, e)
 		}
+	}
+}
+
+// TestDedupInterleaved: dumpcap -i a -i b writes each interface's packets
+// in batches, so the second copy of a packet comes later in the file with a
+// time close to the first copy's (testdata/captures/pcapng-call.pcapng).
+func TestDedupInterleaved(t *testing.T) {
+	var d dedup
+	d.init(int64(DefaultDuplicateWindow))
+	ms := int64(time.Millisecond)
+	d.seen(1, 1235*ms) // interface 0
+	for i := uint64(2); i < 10; i++ {
+		d.seen(i, int64(1235+30*i)*ms) // interface 0 goes on for 270 ms
+	}
+	if !d.seen(1, 1235*ms+40_000) { // interface 1's copy, 40 µs later
+		t.Error("copy from the other interface not seen as a duplicate")
+	}
+	if d.seen(5, int64(1235+30*5)*ms+6*ms) { // same bytes 6 ms apart: a new packet
+		t.Error("packet outside the window seen as a duplicate")
 	}
 }
 

@@ -185,24 +185,27 @@ func (r *reader) record() {
 	ts := r.rec.Time.UTC()
 	switch p.Proto {
 	case packet.ProtoUDP:
-		if r.duplicate(src, dst, p.Proto, 0, p.Payload, ts) {
+		if r.duplicate(src, dst, p.Proto, p.IPID, 0, p.Payload, ts) {
 			return
 		}
 		r.udp(p.Payload, r.rec.Frame, ts, src, dst, enc)
 	case packet.ProtoTCP:
-		if len(p.Payload) > 0 && r.duplicate(src, dst, p.Proto, p.Seq, p.Payload, ts) {
+		if len(p.Payload) > 0 && r.duplicate(src, dst, p.Proto, p.IPID, p.Seq, p.Payload, ts) {
 			return
 		}
 		r.asm.Add(ts, r.rec.Frame, src, dst, p.Seq, p.Flags, p.Payload)
 	}
 }
 
-// duplicate reports whether an identical packet was seen within the window.
-func (r *reader) duplicate(src, dst netip.AddrPort, proto uint8, seq uint32, payload []byte, ts time.Time) bool {
+// duplicate reports whether an identical packet was seen within the window:
+// same addresses, ports, IP identification and payload. The IP ID tells a
+// packet captured twice (same ID) from one an application sent twice, such
+// as the three identical RFC 4733 end-of-event packets (new IDs).
+func (r *reader) duplicate(src, dst netip.AddrPort, proto uint8, ipid, seq uint32, payload []byte, ts time.Time) bool {
 	if r.opts.KeepDuplicates {
 		return false
 	}
-	var k [16 + 16 + 2 + 2 + 1 + 4]byte
+	var k [16 + 16 + 2 + 2 + 1 + 4 + 4]byte
 	a, b := src.Addr().As16(), dst.Addr().As16()
 	copy(k[0:], a[:])
 	copy(k[16:], b[:])
@@ -210,6 +213,7 @@ func (r *reader) duplicate(src, dst netip.AddrPort, proto uint8, seq uint32, pay
 	k[34], k[35] = byte(dst.Port()>>8), byte(dst.Port())
 	k[36] = proto
 	k[37], k[38], k[39], k[40] = byte(seq>>24), byte(seq>>16), byte(seq>>8), byte(seq)
+	k[41], k[42], k[43], k[44] = byte(ipid>>24), byte(ipid>>16), byte(ipid>>8), byte(ipid)
 	r.hash.Reset()
 	r.hash.Write(k[:])
 	r.hash.Write(payload)
@@ -336,6 +340,8 @@ func isKeepalive(b []byte) bool {
 // path does not allocate once warmed up.
 type dedup struct {
 	window int64
+	retain int64 // how long entries stay, behind the latest time seen
+	latest int64
 	ring   []dupEntry // circular, arrival order
 	head   int
 	n      int
@@ -349,8 +355,16 @@ type dupEntry struct {
 
 const maxDedup = 1 << 20
 
+// dedupRetain is how long a packet is remembered, in capture time behind the
+// latest packet. It is much longer than the window because a capture of
+// several interfaces (dumpcap -i a -i b) writes each interface's packets in
+// batches: the second copy of a packet can come a few hundred packets later
+// in the file, yet carry a time within microseconds of the first.
+const dedupRetain = int64(2 * time.Second)
+
 func (d *dedup) init(window int64) {
 	d.window = window
+	d.retain = max(window, dedupRetain)
 	d.ring = make([]dupEntry, 1024)
 	d.slots = make([]dupEntry, 2048)
 }
@@ -361,9 +375,10 @@ func (d *dedup) seen(h uint64, ts int64) bool {
 	if h == 0 {
 		h = 1
 	}
+	d.latest = max(d.latest, ts)
 	for d.n > 0 {
 		e := d.ring[d.head]
-		if ts-e.ts <= d.window && d.n < maxDedup {
+		if d.latest-e.ts <= d.retain && d.n < maxDedup {
 			break
 		}
 		d.remove(e)

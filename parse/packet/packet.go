@@ -55,6 +55,10 @@ type Packet struct {
 	Payload          []byte // transport payload; valid until the next Decode
 	Tunneled         bool   // came out of IP-in-IP or GRE
 	Reassembled      bool   // rebuilt from IP fragments
+	// IPID is the IPv4 identification (or the IPv6 fragment identification,
+	// else 0). A packet captured twice keeps it; a datagram the application
+	// sends twice (RFC 4733 end-of-event packets) does not.
+	IPID uint32
 }
 
 // SrcAddrPort is the source address and port as a map key.
@@ -360,6 +364,7 @@ func (d *Decoder) ipv4(b []byte, ts time.Time, p *Packet, depth int) (bool, erro
 	}
 	p.Src = netip.AddrFrom4([4]byte(b[12:16]))
 	p.Dst = netip.AddrFrom4([4]byte(b[16:20]))
+	p.IPID = uint32(be16(b[4:6]))
 	proto := b[9]
 	payload := b[ihl:]
 	frag := be16(b[6:8])
@@ -425,6 +430,7 @@ func (d *Decoder) ipv6(b []byte, ts time.Time, p *Packet, depth int) (bool, erro
 			offm := be16(rest[2:4])
 			off, more := int(offm&^7), offm&1 != 0
 			id := be32(rest[4:8])
+			p.IPID = id
 			data := rest[8:]
 			if off == 0 && !more { // atomic fragment
 				next, rest = fnext, data

@@ -7,7 +7,9 @@ import (
 	"fmt"
 	"hash/maphash"
 	"io"
+	"io/fs"
 	"net/netip"
+	"os"
 	"strconv"
 	"time"
 
@@ -58,12 +60,16 @@ func (s *Stats) Add(o Stats) {
 // packets become Stats.Warnings and counts, and everything readable is
 // delivered.
 func ReadFile(ctx context.Context, path string, opts Options, h Handler) (Stats, error) {
-	r, err := pcap.Open(path)
+	f, err := os.Open(path)
 	if err != nil {
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err // the path is named once, below
+		}
 		return Stats{}, fmt.Errorf("%s: %w", path, err)
 	}
-	defer r.Close()
-	return read(ctx, path, r, opts, h)
+	defer f.Close()
+	return Read(ctx, path, f, opts, h)
 }
 
 // Read is ReadFile for an open stream; name is used in messages and in

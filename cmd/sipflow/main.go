@@ -11,6 +11,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 
 	"github.com/spf13/cobra"
 )
@@ -30,7 +31,9 @@ var errInputs = errors.New("some inputs could not be read")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	stopProfile := startProfile(os.Getenv("SIPFLOW_CPUPROFILE"), os.Stderr)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopProfile()
 	stop()
 	os.Exit(code)
 }
@@ -69,6 +72,26 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	})
 	root.AddCommand(newCallsCmd(stdout, stderr), newFlowCmd(stdout, stderr), newShowCmd(stdout, stderr))
 	return root
+}
+
+// startProfile writes a CPU profile to path (for `go tool pprof`) until the
+// returned function is called; an empty path does nothing.
+func startProfile(path string, stderr io.Writer) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.StartCPUProfile(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sipflow: SIPFLOW_CPUPROFILE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		pprof.StopCPUProfile()
+		f.Close()
+	}
 }
 
 // needFiles is the Args check of every command that reads captures.

@@ -152,8 +152,13 @@ func TestDuplicates(t *testing.T) {
 		{at: 700 * time.Millisecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(8)},
 	}
 	b := buildPcap(frames)
-	_, st := readBytes(t, b, Options{})
+	_, st := readBytes(t, b, Options{Media: true})
 	if st.SIPMessages != 3 || st.MediaPackets != 2 || st.Duplicates != 2 {
+		t.Errorf("media: %+v", st)
+	}
+	// Without Media, media is counted but not checked for duplicates.
+	_, st = readBytes(t, b, Options{})
+	if st.SIPMessages != 3 || st.MediaPackets != 3 || st.Duplicates != 1 {
 		t.Errorf("default: %+v", st)
 	}
 	_, st = readBytes(t, b, Options{KeepDuplicates: true})

@@ -111,7 +111,7 @@ type Reader struct {
 // keeps a *bufio.Reader of at least 4096 bytes as it is, which lets the
 // Reader compute exact offsets from the bytes it counted minus the bytes
 // still buffered.
-const bufSize = 64 << 10
+const bufSize = 256 << 10
 
 type countingReader struct {
 	r io.Reader

@@ -69,6 +69,7 @@ func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args:  needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
+			in.noSDP = true
 			res, err := load(cmd.Context(), args, in, call.Options{}, nil, stderr)
 			if err != nil {
 				return err
@@ -182,7 +183,7 @@ func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, std
 	}
 	ctx := cmd.Context()
 	quiet := in
-	quiet.quiet = true
+	quiet.quiet, quiet.noSDP = true, true
 	res, err := load(ctx, files, quiet, call.Options{}, nil, io.Discard)
 	if err != nil {
 		return nil, nil, err

@@ -18,6 +18,7 @@ type inputOpts struct {
 	keepDuplicates bool
 	quiet          bool
 	correlate      []string
+	noSDP          bool // the command shows no media: skip SDP parsing
 }
 
 func (o *inputOpts) register(fs *pflag.FlagSet) {
@@ -51,7 +52,7 @@ func load(ctx context.Context, files []string, in inputOpts, bopts call.Options,
 		}
 	})
 	h := &feeder{b: b}
-	copts := capture.Options{KeepDuplicates: in.keepDuplicates}
+	copts := capture.Options{KeepDuplicates: in.keepDuplicates, NoSDP: in.noSDP}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err

@@ -97,6 +97,7 @@ type Handler interface {
 type Options struct {
 	KeepDuplicates bool // keep packets seen twice (tcpdump -i any, two interfaces)
 	Media          bool // deliver non-SIP UDP datagrams to Handler.Media
+	NoSDP          bool // leave sip.Message.SDP nil (see sip.Options)
 	// DuplicateWindow is how close in capture time two identical packets must
 	// be to count as one. Zero means 5 ms.
 	DuplicateWindow time.Duration

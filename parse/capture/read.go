@@ -100,6 +100,9 @@ type reader struct {
 	hash  maphash.Hash
 	tls   map[tcp.Key]int // open TLS streams per connection (canonical key)
 
+	par   *parser   // the parse stage, nil when parsing inline
+	batch []pending // messages for the next hand-over to par
+
 	// The frame being processed, for warnings raised inside callbacks.
 	frame  int
 	offset int64
@@ -115,6 +118,9 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 	}
 	r.dup.init(int64(win))
 	r.asm = tcp.NewAssembler(tcp.Config{}, (*tcpConsumer)(r))
+	if !opts.Media {
+		r.startParser()
+	}
 	for {
 		if r.stats.Frames&1023 == 0 {
 			if err := ctx.Err(); err != nil {
@@ -147,18 +153,25 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 	return r.stats, nil
 }
 
-// finish flushes the TCP streams still open.
+// finish flushes the TCP streams still open and waits for the parse stage.
 func (r *reader) finish() {
+	defer r.stopParser()
 	defer r.recoverFrame()
 	r.asm.Flush()
 }
 
 func (r *reader) warn(frame int, off int64, err error) {
-	switch n := len(r.stats.Warnings); {
+	r.warnTo(&r.stats, Warning{File: r.file, Frame: frame, Offset: off, Err: err})
+}
+
+// warnTo records w in st, up to MaxWarnings.
+func (r *reader) warnTo(st *Stats, w Warning) {
+	switch n := len(st.Warnings); {
 	case n < MaxWarnings-1:
-		r.stats.Warnings = append(r.stats.Warnings, Warning{File: r.file, Frame: frame, Offset: off, Err: err})
+		st.Warnings = append(st.Warnings, w)
 	case n == MaxWarnings-1:
-		r.stats.Warnings = append(r.stats.Warnings, Warning{File: r.file, Frame: frame, Offset: off, Err: ErrMaxWarnings})
+		w.Err = ErrMaxWarnings
+		st.Warnings = append(st.Warnings, w)
 	}
 }
 
@@ -307,21 +320,97 @@ func (r *reader) datagram(b []byte, frame int, ts time.Time, src, dst netip.Addr
 	}
 }
 
-// deliver copies one message's bytes (the one copy out of the read buffers),
-// parses it and hands it to the handler.
+// deliver copies one message's bytes (the one copy out of the read buffers)
+// and hands it to the parse stage: inline when media is delivered too (the
+// handler then sees SIP and media in capture order), else in batches to the
+// parser goroutine, so that reading and parsing use two cores.
 func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
 	m := &Message{File: r.file, Frame: frame, Time: ts.UTC(), Src: src, Dst: dst, Transport: tr, Encap: enc}
 	raw := make([]byte, len(b))
 	copy(raw, b)
-	if err := sip.Parse(raw, &m.SIP); err != nil {
-		r.warn(frame, r.offset, err)
+	if r.par == nil {
+		r.parse(&r.stats, pending{m: m, raw: raw, offset: r.offset})
 		return
 	}
-	r.stats.SIPMessages++
-	if len(m.SIP.Problems) > 0 {
-		r.stats.Broken++
+	r.batch = append(r.batch, pending{m: m, raw: raw, offset: r.offset})
+	if len(r.batch) == cap(r.batch) {
+		r.flushBatch()
 	}
-	r.h.SIP(m)
+}
+
+// pending is a message waiting for the parse stage.
+type pending struct {
+	m      *Message
+	raw    []byte
+	offset int64
+}
+
+// batchSize is how many messages go to the parser goroutine at once.
+const batchSize = 64
+
+// parser is the parse stage running in its own goroutine.
+type parser struct {
+	in    chan []pending
+	done  chan struct{}
+	stats Stats // SIPMessages, Broken and Warnings counted by the stage
+}
+
+func (r *reader) startParser() {
+	r.par = &parser{in: make(chan []pending, 4), done: make(chan struct{})}
+	r.batch = make([]pending, 0, batchSize)
+	go func() {
+		defer close(r.par.done)
+		for batch := range r.par.in {
+			for _, p := range batch {
+				r.parse(&r.par.stats, p)
+			}
+		}
+	}()
+}
+
+func (r *reader) flushBatch() {
+	if len(r.batch) == 0 {
+		return
+	}
+	r.par.in <- r.batch
+	r.batch = make([]pending, 0, batchSize)
+}
+
+// stopParser waits for the parse stage to finish and merges its counts.
+func (r *reader) stopParser() {
+	if r.par == nil {
+		return
+	}
+	r.flushBatch()
+	close(r.par.in)
+	<-r.par.done
+	ps := &r.par.stats
+	r.stats.SIPMessages += ps.SIPMessages
+	r.stats.Broken += ps.Broken
+	for _, w := range ps.Warnings {
+		r.warnTo(&r.stats, w)
+	}
+	r.par = nil
+}
+
+// parse tokenizes one message and hands it to the handler, counting into st.
+// A panic in the parser or the handler becomes a counted warning.
+func (r *reader) parse(st *Stats, p pending) {
+	defer func() {
+		if v := recover(); v != nil {
+			st.BadPackets++
+			r.warnTo(st, Warning{File: r.file, Frame: p.m.Frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
+		}
+	}()
+	if err := sip.ParseWith(p.raw, &p.m.SIP, sip.Options{NoSDP: r.opts.NoSDP}); err != nil {
+		r.warnTo(st, Warning{File: r.file, Frame: p.m.Frame, Offset: p.offset, Err: err})
+		return
+	}
+	st.SIPMessages++
+	if len(p.m.SIP.Problems) > 0 {
+		st.Broken++
+	}
+	r.h.SIP(p.m)
 }
 
 // isKeepalive reports CRLF keepalives (RFC 5626), zero-filled datagrams and

@@ -140,4 +140,6 @@ type Message struct {
 	SDP   *sdp.Session
 
 	Problems []Problem
+
+	noSDP bool // ParseWith was asked not to parse SDP
 }

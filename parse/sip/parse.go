@@ -255,8 +255,19 @@ func atoi[T []byte | string](b T) (int, bool) {
 // strings are copies. Parse returns an error wrapping ErrNotSIP only when b
 // does not start with a SIP start line; otherwise it returns nil and
 // records every defect in m.Problems with its byte offset and line.
-func Parse(b []byte, m *Message) error {
+func Parse(b []byte, m *Message) error { return ParseWith(b, m, Options{}) }
+
+// Options tune ParseWith.
+type Options struct {
+	// NoSDP leaves Message.SDP nil; the SDP part is still in Parts. For a
+	// caller that shows no media it saves a third of an INVITE's cost.
+	NoSDP bool
+}
+
+// ParseWith is Parse with options.
+func ParseWith(b []byte, m *Message, o Options) error {
 	*m = Message{
+		noSDP:         o.NoSDP,
 		Headers:       m.Headers[:0],
 		Via:           m.Via[:0],
 		Parts:         m.Parts[:0],
@@ -557,6 +568,9 @@ func (m *Message) splitBody(s string, start, end int) {
 }
 
 func (m *Message) parseSDP(body string, off int) {
+	if m.noSDP {
+		return
+	}
 	sess, err := sdp.ParseString(body)
 	if err != nil {
 		m.problem(off, fmt.Errorf("%w: SDP: %w", ErrBadBody, err))

@@ -184,7 +184,9 @@ func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, std
 	ctx := cmd.Context()
 	quiet := in
 	quiet.quiet, quiet.noSDP = true, true
-	res, err := load(ctx, files, quiet, call.Options{}, nil, io.Discard)
+	// inputs that cannot be read are reported by this pass (so that a
+	// selector matching nothing is explained), not again by the second
+	res, err := load(ctx, files, quiet, call.Options{}, nil, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -199,7 +201,7 @@ func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, std
 	keep := func(c *call.Call) bool {
 		return c.Start.Equal(target.Start) && slices.Equal(c.CallIDs, target.CallIDs)
 	}
-	res2, err := load(ctx, files, in, call.Options{KeepMsgs: true, KeepFull: func(cid string) bool { return want[cid] }}, keep, stderr)
+	res2, err := load(ctx, files, in, call.Options{KeepMsgs: true, KeepFull: func(cid string) bool { return want[cid] }}, keep, io.Discard)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -70,6 +70,15 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	root.SetFlagErrorFunc(func(_ *cobra.Command, err error) error {
 		return fmt.Errorf("%w: %v", errUsage, err)
 	})
+	// An unknown command is a usage error (cobra's own error is untyped and
+	// would exit 1); with no command at all, print the help.
+	root.Args = func(_ *cobra.Command, args []string) error {
+		if len(args) > 0 {
+			return fmt.Errorf("%w: unknown command %q", errUsage, args[0])
+		}
+		return nil
+	}
+	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
 	root.AddCommand(newCallsCmd(stdout, stderr), newFlowCmd(stdout, stderr), newShowCmd(stdout, stderr))
 	return root
 }

@@ -51,6 +51,7 @@ const (
 	corrSession
 	corrICID
 	corrHeader
+	corrRef // a Call-ID named by a leg (X-CID) before that Call-ID was seen
 )
 
 type corrKey struct {
@@ -72,7 +73,7 @@ type active struct {
 	nonInv   bool // first request is not an INVITE
 	finalNI  bool // a final response to a non-INVITE request
 	keepFull bool
-	merged   bool // merged into another call: skip
+	gone     bool // merged into another call, or emitted: skip
 }
 
 // Builder groups messages into calls. It is not safe for concurrent use.
@@ -85,6 +86,7 @@ type Builder struct {
 	now    time.Time
 	swept  time.Time
 	corrHs []string // lower-case header names
+	keyBuf []corrKey
 }
 
 // NewBuilder returns a Builder that calls emit for each call when it is over
@@ -111,7 +113,15 @@ func NewBuilder(opts Options, emit func(*Call)) *Builder {
 }
 
 // Open returns the number of calls in progress.
-func (b *Builder) Open() int { return len(b.open) }
+func (b *Builder) Open() int {
+	n := 0
+	for _, a := range b.open {
+		if !a.gone {
+			n++
+		}
+	}
+	return n
+}
 
 // Add takes one message. The Builder keeps m only when KeepFull asks for it.
 func (b *Builder) Add(m *capture.Message) {
@@ -123,28 +133,46 @@ func (b *Builder) Add(m *capture.Message) {
 		b.swept = b.now
 	}
 	s := &m.SIP
-	a, known := b.byKey[corrKey{kind: corrCallID, value: s.CallID}], s.CallID != ""
-	if a == nil || !known {
-		// First message of a Call-ID: find the call its correlation headers
-		// name, and register them. Later messages go by Call-ID alone.
-		var keys []corrKey
-		if known {
-			keys = b.keysOf(s)
+	var a *active
+	if s.CallID != "" {
+		a = b.byKey[corrKey{kind: corrCallID, value: s.CallID}]
+		if a != nil && b.done(a, m.Time) {
+			// over since the last sweep: a late message starts a new call
+			b.close(a)
+			a = nil
 		}
-		a = b.lookup(keys)
+	}
+	keys := b.keysOf(s)
+	if a == nil {
+		// First message of a Call-ID: join the call that its correlation
+		// values name, or that named this Call-ID before it was seen.
+		if s.CallID != "" {
+			a = b.byKey[corrKey{kind: corrRef, value: s.CallID}]
+		}
+		if a == nil {
+			a = b.lookup(keys)
+		}
 		if a == nil {
 			a = b.start(m)
 		}
-		b.correlate(a, s.CallID, keys)
 	}
-	if a.merged {
-		panic("call: message added to a merged call") // cannot happen: lookup follows merges
-	}
+	a = b.correlate(a, s.CallID, keys)
 	msg := compact(m)
 	if a.keepFull {
 		msg.Full = m
 	}
-	a.call.Msgs = append(a.call.Msgs, msg)
+	if n := len(a.call.Msgs); n > 0 && m.Time.Before(a.call.Msgs[n-1].Time) {
+		// out of capture order (a second file, a late leg): keep time order
+		i, _ := slices.BinarySearchFunc(a.call.Msgs, m.Time, func(x Msg, t time.Time) int {
+			if x.Time.After(t) {
+				return 1
+			}
+			return -1
+		})
+		a.call.Msgs = slices.Insert(a.call.Msgs, i, msg)
+	} else {
+		a.call.Msgs = append(a.call.Msgs, msg)
+	}
 	if m.Time.After(a.last) {
 		a.last = m.Time
 	}
@@ -164,40 +192,50 @@ func (b *Builder) lookup(keys []corrKey) *active {
 func (b *Builder) start(m *capture.Message) *active {
 	b.seq++
 	a := &active{seq: b.seq, last: m.Time}
-	if b.opts.KeepFull != nil && m.SIP.CallID != "" {
-		a.keepFull = b.opts.KeepFull(m.SIP.CallID)
-	}
 	b.open = append(b.open, a)
 	return a
 }
 
-// correlate registers a Call-ID and its correlation values with a, merging
-// any other open call that shares one.
-func (b *Builder) correlate(a *active, callID string, keys []corrKey) {
-	if callID == "" {
-		return
-	}
-	ck := corrKey{kind: corrCallID, value: callID}
-	switch other := b.byKey[ck]; {
-	case other == nil:
-		b.register(a, ck)
-		if !a.keepFull && b.opts.KeepFull != nil {
-			a.keepFull = b.opts.KeepFull(callID)
-		}
-	case other != a:
-		b.merge(a, other)
-	}
-	for _, k := range keys {
-		other := b.byKey[k]
-		switch {
+// correlate registers a Call-ID and the correlation values of one of its
+// messages with a, merging any other open call that shares one, and returns
+// the call they all belong to now.
+func (b *Builder) correlate(a *active, callID string, keys []corrKey) *active {
+	if callID != "" {
+		ck := corrKey{kind: corrCallID, value: callID}
+		switch other := b.byKey[ck]; {
 		case other == nil:
-			if k.kind != corrCallID { // a Call-ID reference is not ours to claim
-				b.register(a, k)
+			b.register(a, ck)
+			if !a.keepFull && b.opts.KeepFull != nil {
+				a.keepFull = b.opts.KeepFull(callID)
 			}
 		case other != a:
-			b.merge(a, other)
+			a = b.merge(a, other)
+		}
+		// a call that named this Call-ID (X-CID) before it was seen
+		if other := b.byKey[corrKey{kind: corrRef, value: callID}]; other != nil && other != a {
+			a = b.merge(a, other)
 		}
 	}
+	for _, k := range keys {
+		if k.kind == corrCallID {
+			// a reference to another leg's Call-ID: join it if it is open,
+			// else remember it for when that Call-ID shows up
+			if other := b.byKey[k]; other != nil {
+				if other != a {
+					a = b.merge(a, other)
+				}
+				continue
+			}
+			k.kind = corrRef
+		}
+		switch other := b.byKey[k]; {
+		case other == nil:
+			b.register(a, k)
+		case other != a:
+			a = b.merge(a, other)
+		}
+	}
+	return a
 }
 
 func (b *Builder) register(a *active, k corrKey) {
@@ -205,18 +243,13 @@ func (b *Builder) register(a *active, k corrKey) {
 	a.keys = append(a.keys, k)
 }
 
-// merge moves other into a (the two are one call).
-func (b *Builder) merge(a, other *active) {
+// merge joins two open calls that are one call and returns it: the older
+// one (first message first) keeps its identity and takes the other's
+// messages, in time order.
+func (b *Builder) merge(x, y *active) *active {
+	a, other := x, y
 	if other.seq < a.seq {
-		// keep the older call's identity; swap contents
-		a.call, other.call = other.call, a.call
-		a.seq, other.seq = other.seq, a.seq
-		a.invite, other.invite = other.invite, a.invite
-		a.final, other.final = other.final, a.final
-		a.answered, other.answered = other.answered, a.answered
-		a.bye, other.bye = other.bye, a.bye
-		a.nonInv, other.nonInv = other.nonInv, a.nonInv
-		a.finalNI, other.finalNI = other.finalNI, a.finalNI
+		a, other = other, a
 	}
 	a.call.Msgs = append(a.call.Msgs, other.call.Msgs...)
 	slices.SortStableFunc(a.call.Msgs, func(x, y Msg) int { return x.Time.Compare(y.Time) })
@@ -234,24 +267,32 @@ func (b *Builder) merge(a, other *active) {
 		a.keys = append(a.keys, k)
 	}
 	other.keys = nil
-	other.merged = true
+	other.gone = true
 	other.call.Msgs = nil
+	return a
 }
 
-// keysOf returns the correlation values a message carries.
+// keysOf returns the correlation values a message carries, in b.keyBuf.
+// Header names match case-insensitively (no compact forms: none of the
+// correlation headers has one).
 func (b *Builder) keysOf(s *sip.Message) []corrKey {
-	var ks []corrKey
-	for _, h := range b.corrHs {
-		for _, v := range s.Values(h) {
-			v = strings.TrimSpace(v)
+	ks := b.keyBuf[:0]
+	if len(b.corrHs) == 0 {
+		return ks
+	}
+	for i := range s.Headers {
+		h := &s.Headers[i]
+		for _, name := range b.corrHs {
+			if len(name) != len(h.Name) || !strings.EqualFold(name, h.Name) {
+				continue
+			}
+			v := strings.TrimSpace(h.Value)
 			if v == "" {
 				continue
 			}
-			switch h {
+			switch name {
 			case "session-id":
-				for _, u := range sessionUUIDs(v) {
-					ks = append(ks, corrKey{kind: corrSession, value: u})
-				}
+				ks = appendSessionKeys(ks, v)
 			case "p-charging-vector":
 				if id := paramValue(v, "icid-value"); id != "" {
 					ks = append(ks, corrKey{kind: corrICID, value: id})
@@ -259,9 +300,17 @@ func (b *Builder) keysOf(s *sip.Message) []corrKey {
 			default:
 				ks = append(ks,
 					corrKey{kind: corrCallID, value: v},
-					corrKey{kind: corrHeader, name: h, value: v})
+					corrKey{kind: corrHeader, name: name, value: v})
 			}
 		}
+	}
+	b.keyBuf = ks
+	return ks
+}
+
+func appendSessionKeys(ks []corrKey, v string) []corrKey {
+	for _, u := range sessionUUIDs(v) {
+		ks = append(ks, corrKey{kind: corrSession, value: u})
 	}
 	return ks
 }
@@ -345,7 +394,7 @@ func (b *Builder) sweep(final bool) {
 	keep := b.open[:0]
 	for _, a := range b.open {
 		switch {
-		case a.merged:
+		case a.gone:
 		case final || b.done(a, b.now):
 			b.finish(a)
 		default:
@@ -356,14 +405,20 @@ func (b *Builder) sweep(final bool) {
 	b.open = keep
 }
 
+// close emits a before its turn in the next sweep (which then drops it).
+func (b *Builder) close(a *active) {
+	b.finish(a)
+}
+
 func (b *Builder) finish(a *active) {
 	for _, k := range a.keys {
 		if b.byKey[k] == a {
 			delete(b.byKey, k)
 		}
 	}
+	a.gone = true
 	c := &a.call
-	derive(c, b.now)
+	derive(c, b.now, b.opts.Linger)
 	c.seq = a.seq
 	if !b.opts.KeepMsgs {
 		// a finished call keeps only its summary

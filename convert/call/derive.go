@@ -40,10 +40,40 @@ type seenKey struct {
 	toTag  string
 }
 
+// dialogKey names a dialog on a leg by its two tags, caller's first.
+type dialogKey struct {
+	leg            int
+	fromTag, toTag string
+}
+
+// dialogCreating says whether a request of this method may create a dialog.
+func dialogCreating(method string) bool {
+	switch method {
+	case "INVITE", "SUBSCRIBE", "REFER", "NOTIFY":
+		return true
+	}
+	return false
+}
+
+// dialogIndex returns the index of the dialog with these tags on leg li (in
+// either order), adding it if it is new.
+func dialogIndex(c *Call, dialogs map[dialogKey]int, li int, fromTag, toTag string, early bool) int {
+	if di, ok := dialogs[dialogKey{li, fromTag, toTag}]; ok {
+		return di
+	}
+	if di, ok := dialogs[dialogKey{li, toTag, fromTag}]; ok {
+		return di
+	}
+	di := len(c.Dialogs)
+	dialogs[dialogKey{li, fromTag, toTag}] = di
+	c.Dialogs = append(c.Dialogs, Dialog{Leg: li, FromTag: fromTag, ToTag: toTag, Early: early})
+	return di
+}
+
 // derive computes legs, transactions, dialogs, retransmissions and the call
 // facts from c.Msgs. end is the capture time at which the input (or the
 // call's lingering) ended.
-func derive(c *Call, end time.Time) {
+func derive(c *Call, end time.Time, linger time.Duration) {
 	c.Legs, c.Transactions, c.Dialogs, c.CallIDs = nil, nil, nil, nil
 	c.Messages, c.Retransmissions, c.Broken = len(c.Msgs), 0, 0
 	if len(c.Msgs) == 0 {
@@ -52,7 +82,7 @@ func derive(c *Call, end time.Time) {
 	legs := map[legKey]int{}
 	txs := map[txKey]int{}
 	seen := map[int]map[seenKey]bool{}
-	dialogs := map[[3]string]int{}
+	dialogs := map[dialogKey]int{}
 	inviteTx := map[[2]string]int{} // (leg, branch) -> INVITE transaction, for ACK/CANCEL
 	ids := map[string]bool{}
 
@@ -130,25 +160,33 @@ func derive(c *Call, end time.Time) {
 			t.FinalStatus = m.StatusCode
 		}
 
-		// dialogs: responses with a To tag to a dialog-creating request
+		// Dialogs: a 101-299 response with a To tag to a dialog-creating
+		// request makes one (early until a 2xx to that request); an
+		// in-dialog request names one with the tags the other way round
+		// when the callee sends it. An error response, the ACK of an error
+		// and responses to in-dialog requests (200 to CANCEL, PRACK) do not
+		// make or confirm a dialog.
 		if m.toTag != "" && m.fromTag != "" {
-			dk := [3]string{strconv.Itoa(li), m.fromTag, m.toTag}
-			di, ok := dialogs[dk]
-			if !ok {
-				di = len(c.Dialogs)
-				dialogs[dk] = di
-				c.Dialogs = append(c.Dialogs, Dialog{Leg: li, FromTag: m.fromTag, ToTag: m.toTag, Early: true})
-			}
-			if !m.Request && m.StatusCode >= 200 && m.StatusCode < 300 {
-				c.Dialogs[di].Early = false
+			creating := dialogCreating(method)
+			switch {
+			case !m.Request && creating && m.StatusCode > 100 && m.StatusCode < 300:
+				di := dialogIndex(c, dialogs, li, m.fromTag, m.toTag, true)
+				if m.StatusCode >= 200 {
+					c.Dialogs[di].Early = false
+				}
+			case m.Request && method != "CANCEL" && !(method == "ACK" && t.Method != "ACK"):
+				// seen mid-dialog first (the capture began during the
+				// call): an in-dialog request other than PRACK/UPDATE is
+				// sent in a confirmed dialog
+				dialogIndex(c, dialogs, li, m.fromTag, m.toTag, method == "PRACK" || method == "UPDATE")
 			}
 		}
 	}
-	facts(c, end)
+	facts(c, end, linger)
 }
 
 // facts fills the per-call derived facts from the originating leg.
-func facts(c *Call, end time.Time) {
+func facts(c *Call, end time.Time, linger time.Duration) {
 	first := &c.Msgs[0]
 	c.Start, c.End = first.Time, first.Time
 	for i := range c.Msgs {
@@ -230,9 +268,13 @@ func facts(c *Call, end time.Time) {
 	ender := func(m *Msg, cause EndCause) {
 		c.EndCause = cause
 		c.EndedBy = m.Src
-		c.EndedByFrom = m.Src == c.Legs[m.Leg].A
-		if !m.Request { // a response travels back: its sender is the far side
-			c.EndedByFrom = !c.EndedByFrom
+		if m.Request {
+			c.EndedByFrom = fromCaller(c, m)
+		} else if req := c.Transactions[m.Transaction].Request; req >= 0 {
+			// a response is sent by the side that did not send the request
+			c.EndedByFrom = !fromCaller(c, &c.Msgs[req])
+		} else {
+			c.EndedByFrom = false // a final to the caller's INVITE whose request was not seen
 		}
 		c.ReasonHdr = m.reasonHdr
 		c.Q850 = q850(m.reasonHdr)
@@ -261,13 +303,31 @@ func facts(c *Call, end time.Time) {
 		ender(errResp, EndError)
 	default:
 		last := c.Msgs[len(c.Msgs)-1].Time
-		if end.Sub(last) >= DefaultLinger || !hasResponse(c, lastTx) {
+		if end.Sub(last) >= linger || !hasResponse(c, lastTx) {
 			c.State = StateNoAnswer
 			c.EndCause = EndTimeout
 		} else {
 			c.State = StateInProgress
 		}
 	}
+}
+
+// fromCaller says whether request m was sent by the side of its leg that
+// sent the leg's first request. The From tag says it when both are known
+// (a request the callee sends carries the callee's tag in From), which also
+// works when the addresses are unknown (text logs); otherwise the source
+// address does.
+func fromCaller(c *Call, m *Msg) bool {
+	leg := &c.Legs[m.Leg]
+	if m.fromTag != "" {
+		for i := range c.Msgs {
+			o := &c.Msgs[i]
+			if o.Leg == m.Leg && o.Request && o.init != nil && o.fromTag != "" {
+				return o.fromTag == m.fromTag
+			}
+		}
+	}
+	return m.Src == leg.A
 }
 
 func hasResponse(c *Call, tx int) bool {

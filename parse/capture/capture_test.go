@@ -423,3 +423,16 @@ func TestRTPAllocs(t *testing.T) {
 		t.Errorf("%.0f allocations for %d RTP packets", allocs, len(frames))
 	}
 }
+
+func TestEventEndNotDuplicate(t *testing.T) {
+	end := []byte{0x80, 0x65, 0x1f, 0x37, 0, 0, 0x0f, 0xa0, 0x12, 0x34, 0x56, 0x78, 0x01, 0x8a, 0x03, 0x20}
+	frames := []frame{
+		{at: 0, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: string(end)},
+		{at: 10 * time.Microsecond, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: string(end)},
+		{at: 20 * time.Microsecond, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: string(end)},
+	}
+	_, st := readBytes(t, buildPcap(frames), Options{Media: true})
+	if st.MediaPackets != 3 || st.Duplicates != 0 {
+		t.Errorf("RFC 4733 end packets: %+v", st)
+	}
+}

@@ -229,7 +229,7 @@ func (r *reader) record() {
 // packet captured twice (same ID) from one an application sent twice, such
 // as the three identical RFC 4733 end-of-event packets (new IDs).
 func (r *reader) duplicate(src, dst netip.AddrPort, proto uint8, ipid, seq uint32, payload []byte, ts time.Time) bool {
-	if r.opts.KeepDuplicates {
+	if r.opts.KeepDuplicates || isEventEnd(payload) {
 		return false
 	}
 	var k [16 + 16 + 2 + 2 + 1 + 4 + 4]byte
@@ -411,6 +411,14 @@ func (r *reader) parse(st *Stats, p pending) {
 		st.Broken++
 	}
 	r.h.SIP(p.m)
+}
+
+// isEventEnd reports an RFC 4733 end-of-event packet: a bare RTP header and
+// a 4-byte event with the E bit. The sender repeats it identically (three
+// times, by the RFC's advice) back to back, so over IPv6, where no IP ID
+// tells them apart, it would pass for a capture duplicate.
+func isEventEnd(b []byte) bool {
+	return len(b) == 16 && b[0] == 0x80 && b[13]&0x80 != 0
 }
 
 // isKeepalive reports CRLF keepalives (RFC 5626), zero-filled datagrams and

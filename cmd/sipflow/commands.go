@@ -62,6 +62,7 @@ func (o *viewOpts) textOptions(stdout io.Writer) (text.Options, error) {
 
 func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
+	var vo viewOpts
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "calls FILE...",
@@ -77,7 +78,6 @@ func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 			if asJSON {
 				err = text.CallsJSON(stdout, res.calls)
 			} else {
-				var vo viewOpts
 				to, terr := vo.textOptions(stdout)
 				if terr != nil {
 					return terr
@@ -91,7 +91,9 @@ func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	in.register(cmd.Flags())
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per call per line")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per call per line (times always UTC)")
+	cmd.Flags().IntVar(&vo.width, "width", 0, "columns to fit (default: the terminal's, else 100)")
+	cmd.Flags().StringVar(&vo.tz, "tz", "UTC", "time zone for times shown (IANA name, or Local)")
 	return cmd
 }
 

@@ -282,17 +282,27 @@ func tcpdumpHeader(l string) (meta, bool) {
 		return m, true // ARP, STP...: a record that is not SIP
 	}
 	if strings.HasPrefix(after, "(") {
-		// -v: "IP (tos 0x0, ttl 64, ..., proto UDP (17), length 634)"
-		if strings.Contains(after, "proto UDP") {
-			m.transport, m.hasTrans = capture.UDP, true
-		} else if strings.Contains(after, "proto TCP") {
+		// -v: "IP (tos 0x0, ttl 64, ..., proto UDP (17), length 634)", the
+		// addresses on the next line; IP6 has them after the parenthesis
+		if strings.Contains(after, "proto UDP") || strings.Contains(after, "next-header UDP") {
+			m.transport, m.hasTrans, m.media = capture.UDP, true, true
+		} else if strings.Contains(after, "proto TCP") || strings.Contains(after, "next-header TCP") {
 			m.transport, m.hasTrans = capture.TCP, true
+		}
+		if k := closeParen(after); k > 0 && k+2 < len(after) {
+			if src, dst, tr, ok := tcpdumpAddrs(after[k+2:]); ok {
+				m.src, m.dst = src, dst
+				if tr != 0xff && !m.hasTrans {
+					m.transport, m.hasTrans = capture.Transport(tr), true
+				}
+			}
 		}
 		return m, true
 	}
 	src, dst, tr, ok := tcpdumpAddrs(after)
 	if !ok {
-		return meta{}, false
+		m.wait = 4
+		return m, true // ICMP, IGMP...: addresses without ports, not SIP
 	}
 	m.src, m.dst = src, dst
 	if tr != 0xff {
@@ -695,7 +705,14 @@ func splitEscaped(s string) []string {
 // findStart finds a SIP start line in l: a status line "SIP/2.0 ddd ..." or
 // a request line "METHOD uri SIP/2.0" (possibly running on into headers).
 // It returns its offset and the text before it.
-func findStart(l string) (int, string, bool) {
+func findStart(l string) (int, string, bool) { return findStartIn(l, false) }
+
+// knownMethods trim the bytes tcpdump -A prints before a payload.
+var knownMethods = []string{"INVITE", "ACK", "BYE", "CANCEL", "OPTIONS", "REGISTER", "PRACK", "SUBSCRIBE", "NOTIFY", "PUBLISH", "INFO", "REFER", "MESSAGE", "UPDATE"}
+
+// findStartIn is findStart; junk says the start line may follow arbitrary
+// bytes (tcpdump -A prints the IP and UDP headers before the payload).
+func findStartIn(l string, junk bool) (int, string, bool) {
 	off := 0
 	for {
 		j := strings.Index(l[off:], "SIP/2.0")
@@ -710,7 +727,7 @@ func findStart(l string) (int, string, bool) {
 		}
 		// status line
 		if len(after) >= 4 && after[0] == ' ' && isDigit(after[1]) && isDigit(after[2]) && isDigit(after[3]) && (len(after) == 4 || after[4] == ' ') {
-			if j == 0 || !isAlnum(l[j-1]) {
+			if j == 0 || junk || !isAlnum(l[j-1]) {
 				return j, l[:j], true
 			}
 			continue
@@ -742,10 +759,21 @@ func findStart(l string) (int, string, bool) {
 		for mStart > 0 && l[mStart-1] >= 'A' && l[mStart-1] <= 'Z' {
 			mStart--
 		}
+		if junk && mStart > 0 {
+			best := -1
+			for _, km := range knownMethods {
+				if strings.HasSuffix(l[mStart:mEnd], km) && (best < 0 || len(km) > mEnd-best) {
+					best = mEnd - len(km)
+				}
+			}
+			if best >= 0 {
+				mStart = best
+			}
+		}
 		if mEnd-mStart < 3 || mEnd-mStart > 16 {
 			continue
 		}
-		if mStart > 0 && isAlnum(l[mStart-1]) {
+		if mStart > 0 && isAlnum(l[mStart-1]) && !junk {
 			continue
 		}
 		return mStart, l[:mStart], true
@@ -944,4 +972,21 @@ func repairStart(s string) string {
 		return s
 	}
 	return strings.ReplaceAll(s, "[email protected]", "[email%20protected]")
+}
+
+// closeParen returns the index of the parenthesis closing the one s starts with.
+func closeParen(s string) int {
+	d := 0
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case '(':
+			d++
+		case ')':
+			d--
+			if d == 0 {
+				return i
+			}
+		}
+	}
+	return -1
 }

@@ -17,7 +17,10 @@ func summary(m *capture.Message) string {
 	if !m.Time.IsZero() {
 		ts = m.Time.Format("2006-01-02T15:04:05.000000Z")
 	}
-	addr := func(a interface{ IsValid() bool; String() string }) string {
+	addr := func(a interface {
+		IsValid() bool
+		String() string
+	}) string {
 		if !a.IsValid() {
 			return "?"
 		}

@@ -269,7 +269,7 @@ func (r *reader) startFromExpect(l string) bool {
 		e.wait--
 		return true
 	}
-	i, _, ok := findStart(l)
+	i, _, ok := findStartIn(l, e.tcpdump)
 	if ok && (i == 0 || strings.TrimSpace(l[:i]) == "" || e.tcpdump) {
 		p := &pending{meta: *e, start: n, cl: -1}
 		p.indent = l[:i]

@@ -142,7 +142,10 @@ func (b *Builder) Add(m *capture.Message) {
 			a = nil
 		}
 	}
-	keys := b.keysOf(s)
+	var keys []corrKey
+	if s.CallID != "" { // a message without Call-ID is a call of its own
+		keys = b.keysOf(s)
+	}
 	if a == nil {
 		// First message of a Call-ID: join the call that its correlation
 		// values name, or that named this Call-ID before it was seen.

@@ -215,16 +215,15 @@ func facts(c *Call, end time.Time, linger time.Duration) {
 	c.PAI, c.Diversion = orig.init.pai, orig.init.diversion
 	leg := orig.Leg
 
-	// Attempts: initial requests of the same method on the originating leg
-	// (a 401/407 challenge is followed by a new attempt with a new CSeq).
-	var attempts []int // transaction indexes
-	for i := range c.Transactions {
-		t := &c.Transactions[i]
-		if t.Leg == leg && t.Method == c.Method && t.Request >= 0 && c.Msgs[t.Request].init != nil {
-			attempts = append(attempts, i)
+	// The last attempt: the latest transaction of an initial request of the
+	// same method on the originating leg (a 401/407 challenge is followed
+	// by a new attempt with a new CSeq).
+	lastTx := orig.Transaction
+	for i := oi + 1; i < len(c.Msgs); i++ {
+		if m := &c.Msgs[i]; m.Request && m.init != nil && m.Leg == leg && m.Method == c.Method && m.Transaction > lastTx {
+			lastTx = m.Transaction
 		}
 	}
-	lastTx := attempts[len(attempts)-1]
 	var final *Msg
 	for i := range c.Msgs {
 		m := &c.Msgs[i]

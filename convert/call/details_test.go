@@ -504,3 +504,57 @@ func TestStrings(t *testing.T) {
 		t.Errorf("Label %q", m.Label())
 	}
 }
+
+func TestBuilderParties(t *testing.T) {
+	d := newDialog("parties@pc33.example.com")
+	d.callee.user = "+4930123456"
+	in := simpleCall(d, 0, uac, uas)
+	in[0].text = d.req("INVITE", "z9hG4bK-inv1", 1,
+		`P-Asserted-Identity: "Alice Smith" <sip:+4940111222@example.com;user=phone>, <tel:+4940111222>`,
+		`Diversion: "Carol" <sip:carol@example.com>;reason=unconditional;counter=1, <sip:dave@example.com>;reason=user-busy`)
+	calls := run(t, Options{}, in)
+	if len(calls) != 1 {
+		t.Fatalf("got %d calls", len(calls))
+	}
+	c := calls[0]
+	want := []Party{
+		{Display: "Alice", User: "alice", URI: "sip:alice@example.com"},
+		{User: "+4930123456", URI: "sip:+4930123456@example.com"},
+		{Display: "Alice Smith", User: "+4940111222", URI: "sip:+4940111222@example.com;user=phone"},
+		{Display: "Carol", User: "carol", URI: "sip:carol@example.com"},
+	}
+	got := []Party{c.From, c.To, c.PAI, c.Diversion}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("parties:\n got %+v\nwant %+v", got, want)
+	}
+	if c.RequestURI != "sip:+4930123456@example.com" {
+		t.Errorf("RequestURI %q", c.RequestURI)
+	}
+}
+
+// TestBuilderLateMessage checks that a message for a call that is over by
+// its own time starts a new call even when no sweep ran since (sweeps run
+// once per second of capture time).
+func TestBuilderLateMessage(t *testing.T) {
+	d := newDialog("late@pc33.example.com")
+	other := newDialog("other@pc33.example.com")
+	in := append(simpleCall(d, 0, uac, uas),
+		wire{ms(12120 + 31800), uac, uas, other.req("OPTIONS", "z9hG4bK-o", 1)}, // sweeps: not over yet
+		wire{ms(12120 + 32300), uas, uac, d.resp(200, "OK", "BYE", "z9hG4bK-bye1", 2)},
+	)
+	var emitted []*Call
+	b := NewBuilder(Options{}, func(c *Call) { emitted = append(emitted, c) })
+	for i, w := range in {
+		b.Add(toMessage(t, w, i+1))
+		if i == len(in)-1 && (len(emitted) != 1 || emitted[0].Messages != 7) {
+			t.Fatalf("late 200: emitted %d calls", len(emitted))
+		}
+	}
+	if b.Open() != 2 {
+		t.Errorf("Open() = %d, want 2 (the OPTIONS and the late 200)", b.Open())
+	}
+	b.Flush()
+	if len(emitted) != 3 || emitted[1].Messages+emitted[2].Messages != 2 {
+		t.Errorf("emitted %d calls", len(emitted))
+	}
+}

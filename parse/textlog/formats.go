@@ -509,7 +509,7 @@ func freeswitchHeader(l string) (meta, bool) {
 	}
 	addr, at, _ := strings.Cut(s, " at ")
 	addr = strings.TrimSuffix(addr, ":")
-	ap, err := netip.ParseAddrPort(addr)
+	ap, err := parseBracketAddrPort(addr)
 	if err != nil {
 		return meta{}, false
 	}
@@ -989,4 +989,17 @@ func closeParen(s string) int {
 		}
 	}
 	return -1
+}
+
+// parseBracketAddrPort accepts "[1.2.3.4]:5060" besides what netip does.
+func parseBracketAddrPort(s string) (netip.AddrPort, error) {
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap, nil
+	}
+	if strings.HasPrefix(s, "[") {
+		if h, p, ok := strings.Cut(s[1:], "]:"); ok {
+			return netip.ParseAddrPort(h + ":" + p)
+		}
+	}
+	return netip.ParseAddrPort(s)
 }

@@ -247,6 +247,11 @@ func (r *reader) process(l string, whole bool) {
 	}
 	if whole {
 		r.skip(n)
+		// a dated log line (FreeSWITCH, Asterisk) dates the time-of-day
+		// stamps that follow it
+		if st, k := parseStamp(l); k > 0 && st.year > 0 {
+			r.place(st)
+		}
 	}
 }
 
@@ -564,6 +569,9 @@ func (r *reader) flush() {
 	} else {
 		if len(p.lines) > 0 {
 			p.lines[0] = repairStart(p.lines[0])
+		}
+		if (p.syslog || p.end == endMarker) && !p.inBody && p.cl <= 0 {
+			p.complete = true // the line ended the message
 		}
 		if (p.format == FormatRaw || p.format == FormatSyslog) && len(p.lines) < 2 && len(p.body) == 0 {
 			// a start line alone, without a header: prose quoting one

@@ -147,6 +147,9 @@ func secs(d time.Duration) string {
 }
 
 func (cl *callLayout) hostName(ap netip.AddrPort) string {
+	if !ap.IsValid() {
+		return "?"
+	}
 	s := ap.String()
 	if n := cl.o.Hosts.Name(ap); n != "" {
 		s += " (" + n + ")"

@@ -205,7 +205,7 @@ func prefix3(s string) string {
 // recognise reports whether l is a record header of a known format (or of
 // the forced one) and what it says.
 func recognise(l string, forced Format, n int) (meta, bool) {
-	allow := func(f Format) bool { return forced == FormatAuto || forced == f || forced == FormatRaw && false }
+	allow := func(f Format) bool { return forced == FormatAuto || forced == f }
 	if len(l) < 8 {
 		return meta{}, false
 	}

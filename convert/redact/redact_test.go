@@ -80,7 +80,7 @@ func TestApply(t *testing.T) {
 			[]string{"sip:+xxxxxxxx567@10.0.0.2", `"Alice xxxxxxx456" <sip:+xxxxxxx456@10.0.0.1>;tag=12345678`, "tel:+x-xxx-xxxx567", "Call-ID: xxxxxxx456-abc@10.0.0.1"},
 			[]string{"4930123456", "5551234567"}},
 		{"ips", Options{IPs: true},
-			[]string{"Via: SIP/2.0/UDP 192.0.2.1:5060", "c=IN IP4 192.0.2.1", "sip:+15551234567@192.0.2.2:5060", "[2001:db8::1]:5060", "Content-Length: 54"},
+			[]string{"Via: SIP/2.0/UDP 192.0.2.1:5060", "c=IN IP4 192.0.2.1", "sip:+15551234567@192.0.2.2:5060", "[2001:db8::1]:5060", "Content-Length: 54", `uri="sip:192.0.2.2"`},
 			[]string{"10.0.0.1", "10.0.0.2", "2001:db8:aa::5"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -284,8 +284,8 @@ func (r *Redactor) mapIPs(s string) string {
 	var out strings.Builder
 	last := 0
 	for i := 0; i < len(s); {
-		if !isAddrChar(s[i]) {
-			i++
+		if !isAddrChar(s[i]) || (s[i] == ':' && i > 0 && isWordChar(s[i-1])) {
+			i++ // a scheme's colon ("sip:10.0.0.1") starts no address
 			continue
 		}
 		j := i

@@ -43,7 +43,7 @@ const invite = "INVITE sip:+15551234567@10.0.0.2:5060 SIP/2.0\r\n" +
 	"To: <tel:+1-555-1234567>\r\n" +
 	"Call-ID: 4930123456-abc@10.0.0.1\r\n" +
 	"CSeq: 1 INVITE\r\n" +
-	"Authorization: Digest username=\"alice\", realm=\"x\", nonce=\"n0nce\", uri=\"sip:x\", response=\"deadbeef\", cnonce=\"c1\", qop=auth\r\n" +
+	"Authorization: Digest username=\"alice\", realm=\"x\", nonce=\"n0nce\", uri=\"sip:10.0.0.2\", response=\"deadbeef\", cnonce=\"c1\", qop=auth\r\n" +
 	"Contact: <sip:alice@[2001:db8:aa::5]:5060>\r\n" +
 	"Content-Type: application/sdp\r\n" +
 	"Content-Length: 53\r\n" +

@@ -78,15 +78,16 @@ type active struct {
 
 // Builder groups messages into calls. It is not safe for concurrent use.
 type Builder struct {
-	opts   Options
-	emit   func(*Call)
-	byKey  map[corrKey]*active
-	open   []*active
-	seq    int64
-	now    time.Time
-	swept  time.Time
-	corrHs []string // lower-case header names
-	keyBuf []corrKey
+	opts    Options
+	emit    func(*Call)
+	byKey   map[corrKey]*active
+	open    []*active
+	seq     int64
+	now     time.Time
+	swept   time.Time
+	corrHs  []string // lower-case header names
+	keyBuf  []corrKey
+	scratch scratch
 }
 
 // NewBuilder returns a Builder that calls emit for each call when it is over
@@ -195,6 +196,7 @@ func (b *Builder) lookup(keys []corrKey) *active {
 func (b *Builder) start(m *capture.Message) *active {
 	b.seq++
 	a := &active{seq: b.seq, last: m.Time}
+	a.call.Msgs = make([]Msg, 0, 8) // a call is rarely shorter
 	b.open = append(b.open, a)
 	return a
 }
@@ -421,11 +423,11 @@ func (b *Builder) finish(a *active) {
 	}
 	a.gone = true
 	c := &a.call
-	derive(c, b.now, b.opts.Linger)
+	derive(c, b.now, b.opts.Linger, &b.scratch)
+	b.scratch.own(c, b.opts.KeepMsgs)
 	c.seq = a.seq
 	if !b.opts.KeepMsgs {
-		// a finished call keeps only its summary
-		c.Msgs, c.Transactions, c.Dialogs = nil, nil, nil
+		c.Msgs = nil // a finished call keeps only its summary
 	}
 	b.emit(c)
 }
@@ -434,9 +436,44 @@ func (b *Builder) finish(a *active) {
 func (b *Builder) Flush() { b.sweep(true) }
 
 // compact takes what the model needs from a message, copying strings so that
-// nothing points into the message's buffer once it is released.
+// nothing points into the message's buffer once it is released. The strings
+// of one message are copied into one allocation.
 func compact(m *capture.Message) Msg {
 	s := &m.SIP
+	var branch string
+	if len(s.Via) > 0 {
+		branch = s.Via[0].Branch
+	}
+	reason := s.Get("Reason")
+	var in *initial
+	var pai, div sip.Addr
+	if s.Request && s.To.Tag == "" {
+		in = new(initial)
+		if v := s.Get("P-Asserted-Identity"); v != "" {
+			if ad, err := sip.ParseAddr(firstValue(v)); err == nil { // a malformed one is left out
+				pai = ad
+			}
+		}
+		if v := s.Get("Diversion"); v != "" {
+			if ad, err := sip.ParseAddr(firstValue(v)); err == nil {
+				div = ad
+			}
+		}
+	}
+	method := s.CSeqMethodName
+	if s.Request {
+		method = s.MethodName
+	}
+
+	// one buffer for every string kept
+	n := len(s.Reason) + len(s.CallID) + len(s.From.Tag) + len(s.To.Tag) + len(s.CSeqMethodName) +
+		len(method) + len(branch) + len(reason)
+	if in != nil {
+		n += partyLen(s.From) + partyLen(s.To) + partyLen(pai) + partyLen(div) + len(s.RequestURI.Raw)
+	}
+	var ar arena
+	ar.Grow(n)
+
 	msg := Msg{
 		File:       m.File,
 		Frame:      m.Frame,
@@ -446,44 +483,51 @@ func compact(m *capture.Message) Msg {
 		Transport:  m.Transport,
 		Request:    s.Request,
 		StatusCode: s.StatusCode,
-		Reason:     strings.Clone(s.Reason),
+		Reason:     ar.clone(s.Reason),
 		CSeq:       s.CSeq,
-		CallID:     strings.Clone(s.CallID),
+		CallID:     ar.clone(s.CallID),
 		Problems:   len(s.Problems),
-		fromTag:    strings.Clone(s.From.Tag),
-		toTag:      strings.Clone(s.To.Tag),
-		cseqMethod: strings.Clone(s.CSeqMethodName),
+		fromTag:    ar.clone(s.From.Tag),
+		toTag:      ar.clone(s.To.Tag),
+		cseqMethod: ar.clone(s.CSeqMethodName),
+		Branch:     ar.clone(branch),
+		reasonHdr:  ar.clone(reason),
 	}
 	if s.Request {
-		msg.Method = strings.Clone(s.MethodName)
+		msg.Method = ar.clone(method)
 	} else {
 		msg.Method = msg.cseqMethod
 	}
-	if len(s.Via) > 0 {
-		msg.Branch = strings.Clone(s.Via[0].Branch)
+	if in != nil {
+		in.from, in.to = ar.party(s.From), ar.party(s.To)
+		in.pai, in.diversion = ar.party(pai), ar.party(div)
+		in.ruri = ar.clone(s.RequestURI.Raw)
+		msg.init = in
 	}
 	if s.SDP != nil {
 		msg.SDP = s.SDP.Summary()
 	}
-	if r := s.Get("Reason"); r != "" {
-		msg.reasonHdr = strings.Clone(r)
-	}
-	if msg.Request && s.To.Tag == "" {
-		in := &initial{from: party(s.From), to: party(s.To), ruri: strings.Clone(s.RequestURI.Raw)}
-		if v := s.Get("P-Asserted-Identity"); v != "" {
-			if ad, err := sip.ParseAddr(firstValue(v)); err == nil {
-				in.pai = party(ad)
-			}
-		}
-		if v := s.Get("Diversion"); v != "" {
-			if ad, err := sip.ParseAddr(firstValue(v)); err == nil {
-				in.diversion = party(ad)
-			}
-		}
-		msg.init = in
-	}
 	return msg
 }
+
+// arena copies strings into one buffer. Grow it to the total first: the
+// strings it returns share the buffer, which must never be reallocated.
+type arena struct{ strings.Builder }
+
+func (a *arena) clone(s string) string {
+	if s == "" {
+		return ""
+	}
+	off := a.Len()
+	a.WriteString(s)
+	return a.String()[off:]
+}
+
+func (a *arena) party(ad sip.Addr) Party {
+	return Party{Display: a.clone(ad.Display), User: a.clone(ad.URI.User), URI: a.clone(ad.URI.Raw)}
+}
+
+func partyLen(ad sip.Addr) int { return len(ad.Display) + len(ad.URI.User) + len(ad.URI.Raw) }
 
 // firstValue returns the first comma-separated value outside <> and quotes.
 func firstValue(v string) string {
@@ -502,12 +546,4 @@ func firstValue(v string) string {
 		}
 	}
 	return v
-}
-
-func party(a sip.Addr) Party {
-	return Party{
-		Display: strings.Clone(a.Display),
-		User:    strings.Clone(a.URI.User),
-		URI:     strings.Clone(a.URI.Raw),
-	}
 }

@@ -2,6 +2,7 @@ package call
 
 import (
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -34,6 +35,7 @@ type txKey struct {
 
 // seenKey tells a retransmission from a new message in a transaction.
 type seenKey struct {
+	tx     int
 	src    netip.AddrPort
 	dst    netip.AddrPort
 	status int
@@ -57,49 +59,125 @@ func dialogCreating(method string) bool {
 
 // dialogIndex returns the index of the dialog with these tags on leg li (in
 // either order), adding it if it is new.
-func dialogIndex(c *Call, dialogs map[dialogKey]int, li int, fromTag, toTag string, early bool) int {
-	if di, ok := dialogs[dialogKey{li, fromTag, toTag}]; ok {
+func dialogIndex(c *Call, dialogs *index[dialogKey], li int, fromTag, toTag string, early bool) int {
+	if di := dialogs.find(dialogKey{li, fromTag, toTag}); di >= 0 {
 		return di
 	}
-	if di, ok := dialogs[dialogKey{li, toTag, fromTag}]; ok {
+	if di := dialogs.find(dialogKey{li, toTag, fromTag}); di >= 0 {
 		return di
 	}
-	di := len(c.Dialogs)
-	dialogs[dialogKey{li, fromTag, toTag}] = di
 	c.Dialogs = append(c.Dialogs, Dialog{Leg: li, FromTag: fromTag, ToTag: toTag, Early: early})
-	return di
+	return dialogs.add(dialogKey{li, fromTag, toTag})
+}
+
+// index numbers keys in the order they are added. A call has a handful of
+// legs, transactions and dialogs, so it searches a slice, and switches to a
+// map only when a call grows large.
+type index[K comparable] struct {
+	keys []K
+	m    map[K]int
+}
+
+const indexMapAt = 24
+
+func (x *index[K]) reset() {
+	clear(x.keys) // drop references to the last call's strings
+	x.keys, x.m = x.keys[:0], nil
+}
+
+// find returns the number of k, -1 if it was not added.
+func (x *index[K]) find(k K) int {
+	if x.m != nil {
+		if i, ok := x.m[k]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range x.keys {
+		if x.keys[i] == k {
+			return i
+		}
+	}
+	return -1
+}
+
+// add adds k (not yet added) and returns its number.
+func (x *index[K]) add(k K) int {
+	i := len(x.keys)
+	x.keys = append(x.keys, k)
+	switch {
+	case x.m != nil:
+		x.m[k] = i
+	case len(x.keys) > indexMapAt:
+		x.m = make(map[K]int, 2*len(x.keys))
+		for j, kk := range x.keys {
+			x.m[kk] = j
+		}
+	}
+	return i
+}
+
+// scratch is what derive reuses from one call to the next.
+type scratch struct {
+	legs    index[legKey]
+	txs     index[txKey]
+	seen    index[seenKey]
+	dialogs index[dialogKey]
+	ids     index[string]
+
+	txOut  []Transaction
+	dlgOut []Dialog
+}
+
+// own gives c its own copies of the Transactions and Dialogs that derive
+// built in sc, or drops them.
+func (sc *scratch) own(c *Call, keep bool) {
+	if keep {
+		c.Transactions, c.Dialogs = slices.Clone(c.Transactions), slices.Clone(c.Dialogs)
+	} else {
+		c.Transactions, c.Dialogs = nil, nil
+	}
+	clear(sc.txOut[:cap(sc.txOut)]) // drop references to the call's strings
+	clear(sc.dlgOut[:cap(sc.dlgOut)])
+}
+
+func (sc *scratch) reset() {
+	sc.legs.reset()
+	sc.txs.reset()
+	sc.seen.reset()
+	sc.dialogs.reset()
+	sc.ids.reset()
 }
 
 // derive computes legs, transactions, dialogs, retransmissions and the call
 // facts from c.Msgs. end is the capture time at which the input (or the
 // call's lingering) ended.
-func derive(c *Call, end time.Time, linger time.Duration) {
-	c.Legs, c.Transactions, c.Dialogs, c.CallIDs = nil, nil, nil, nil
+func derive(c *Call, end time.Time, linger time.Duration, sc *scratch) {
+	if sc == nil {
+		sc = new(scratch)
+	}
+	sc.reset()
+	// Transactions and Dialogs are built in the scratch buffers: the
+	// caller clones them if it keeps them (see scratch.own).
+	c.Legs, c.CallIDs = nil, nil
+	c.Transactions, c.Dialogs = sc.txOut[:0], sc.dlgOut[:0]
 	c.Messages, c.Retransmissions, c.Broken = len(c.Msgs), 0, 0
 	if len(c.Msgs) == 0 {
 		return
 	}
-	legs := map[legKey]int{}
-	txs := map[txKey]int{}
-	seen := map[int]map[seenKey]bool{}
-	dialogs := map[dialogKey]int{}
-	inviteTx := map[[2]string]int{} // (leg, branch) -> INVITE transaction, for ACK/CANCEL
-	ids := map[string]bool{}
-
 	for i := range c.Msgs {
 		m := &c.Msgs[i]
 		if m.Problems > 0 {
 			c.Broken++
 		}
-		if !ids[m.CallID] {
-			ids[m.CallID] = true
+		if sc.ids.find(m.CallID) < 0 {
+			sc.ids.add(m.CallID)
 			c.CallIDs = append(c.CallIDs, m.CallID)
 		}
 		lk := newLegKey(m)
-		li, ok := legs[lk]
-		if !ok {
-			li = len(c.Legs)
-			legs[lk] = li
+		li := sc.legs.find(lk)
+		if li < 0 {
+			li = sc.legs.add(lk)
 			a, b := m.Src, m.Dst
 			if !m.Request { // first seen is a response: the other side began it
 				a, b = b, a
@@ -116,45 +194,42 @@ func derive(c *Call, end time.Time, linger time.Duration) {
 		if m.Branch == "" || !strings.HasPrefix(m.Branch, "z9hG4bK") {
 			tk.fromTag = m.fromTag
 		}
-		ti, ok := txs[tk]
-		if !ok && m.Request && method == "ACK" {
-			// ACK to a non-2xx final belongs to the INVITE transaction
-			if inv, ok2 := inviteTx[[2]string{strconv.Itoa(li), m.Branch}]; ok2 && m.Branch != "" &&
-				c.Transactions[inv].FinalStatus >= 300 {
-				ti, ok = inv, true
+		ti := sc.txs.find(tk)
+		if ti < 0 && m.Request && method == "ACK" {
+			// ACK to a non-2xx final belongs to the INVITE transaction:
+			// same branch and CSeq number (RFC 3261 17.1.1.3)
+			inv := tk
+			inv.method = "INVITE"
+			if j := sc.txs.find(inv); j >= 0 && c.Transactions[j].FinalStatus >= 300 {
+				ti = j
 			}
 		}
-		if !ok {
-			ti = len(c.Transactions)
-			txs[tk] = ti
+		if ti < 0 {
+			ti = sc.txs.add(tk)
 			req := -1
 			if m.Request {
 				req = i
 			}
 			c.Transactions = append(c.Transactions, Transaction{Leg: li, Branch: m.Branch, CSeq: m.CSeq, Method: method, Request: req})
-			if method == "INVITE" {
-				inviteTx[[2]string{strconv.Itoa(li), m.Branch}] = ti
-			}
-			seen[ti] = map[seenKey]bool{}
 		}
 		m.Transaction = ti
 		t := &c.Transactions[ti]
 		if t.Request < 0 && m.Request {
 			t.Request = i
 		}
-		sk := seenKey{src: m.Src, dst: m.Dst, status: m.StatusCode, toTag: m.toTag}
+		sk := seenKey{tx: ti, src: m.Src, dst: m.Dst, status: m.StatusCode, toTag: m.toTag}
 		if m.Request {
 			sk.status = -1
 			if method == "ACK" && t.Method != "ACK" {
 				sk.status = -2
 			}
 		}
-		if seen[ti][sk] {
+		if sc.seen.find(sk) >= 0 {
 			m.Retransmission = true
 			c.Retransmissions++
 			t.Retrans++
 		} else {
-			seen[ti][sk] = true
+			sc.seen.add(sk)
 		}
 		if !m.Request && m.StatusCode >= 200 && t.FinalStatus == 0 {
 			t.FinalStatus = m.StatusCode
@@ -170,7 +245,7 @@ func derive(c *Call, end time.Time, linger time.Duration) {
 			creating := dialogCreating(method)
 			switch {
 			case !m.Request && creating && m.StatusCode > 100 && m.StatusCode < 300:
-				di := dialogIndex(c, dialogs, li, m.fromTag, m.toTag, true)
+				di := dialogIndex(c, &sc.dialogs, li, m.fromTag, m.toTag, true)
 				if m.StatusCode >= 200 {
 					c.Dialogs[di].Early = false
 				}
@@ -178,10 +253,11 @@ func derive(c *Call, end time.Time, linger time.Duration) {
 				// seen mid-dialog first (the capture began during the
 				// call): an in-dialog request other than PRACK/UPDATE is
 				// sent in a confirmed dialog
-				dialogIndex(c, dialogs, li, m.fromTag, m.toTag, method == "PRACK" || method == "UPDATE")
+				dialogIndex(c, &sc.dialogs, li, m.fromTag, m.toTag, method == "PRACK" || method == "UPDATE")
 			}
 		}
 	}
+	sc.txOut, sc.dlgOut = c.Transactions[:0], c.Dialogs[:0]
 	facts(c, end, linger)
 }
 

@@ -70,7 +70,7 @@ func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 		Args:  needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
-			in.noSDP = true
+			in.noSDP, in.tz = true, vo.tz
 			res, err := load(cmd.Context(), args, in, call.Options{}, nil, stderr)
 			if err != nil {
 				return err
@@ -122,6 +122,7 @@ func newFlowCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			start := time.Now()
+			in.tz = vo.tz
 			c, res, err := selectCall(cmd, args, in, id, stderr)
 			if err != nil {
 				return err
@@ -134,7 +135,7 @@ func newFlowCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	in.register(cmd.Flags())
 	vo.register(cmd)
-	cmd.Flags().StringVar(&id, "call", "", "the call: its index in `sipflow calls`, a Call-ID, or a unique prefix of one")
+	cmd.Flags().StringVar(&id, "call", "", "the call `ID`: its index in the calls list, a Call-ID, or a unique prefix of one")
 	return cmd
 }
 
@@ -153,6 +154,7 @@ func newShowCmd(stdout, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			start := time.Now()
+			in.tz = vo.tz
 			c, res, err := selectCall(cmd, args, in, id, stderr)
 			if err != nil {
 				return err
@@ -168,7 +170,7 @@ func newShowCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	in.register(cmd.Flags())
 	vo.register(cmd)
-	cmd.Flags().StringVar(&id, "call", "", "the call: its index in `sipflow calls`, a Call-ID, or a unique prefix of one")
+	cmd.Flags().StringVar(&id, "call", "", "the call `ID`: its index in the calls list, a Call-ID, or a unique prefix of one")
 	cmd.Flags().IntVar(&msg, "message", 0, "only message N (1-based) of the call")
 	return cmd
 }

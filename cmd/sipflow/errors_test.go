@@ -39,13 +39,13 @@ func TestErrors(t *testing.T) {
 			name:   "text file",
 			args:   []string{"calls", notCapture},
 			code:   exitError,
-			stderr: []string{"sipflow: " + notCapture + ": pcap: not a pcap or pcapng file: magic 49 4e 56 49", noFiles},
+			stderr: []string{"sipflow: " + notCapture + ": unknown input: neither a capture (pcap, pcapng) nor a text log holding SIP messages", noFiles},
 		},
 		{
 			name:   "empty file",
 			args:   []string{"calls", empty},
 			code:   exitError,
-			stderr: []string{"sipflow: " + empty + ": pcap: not a pcap or pcapng file: empty input", noFiles},
+			stderr: []string{"sipflow: " + empty + ": unknown input: neither a capture (pcap, pcapng) nor a text log holding SIP messages", noFiles},
 		},
 		{
 			name:      "missing and good file",
@@ -58,7 +58,7 @@ func TestErrors(t *testing.T) {
 			name:      "good file and text file, json",
 			args:      []string{"calls", "--json", "basic-call.pcap", notCapture},
 			code:      exitError,
-			stderr:    []string{"sipflow: " + notCapture + ": pcap: not a pcap or pcapng file: magic 49 4e 56 49", basic},
+			stderr:    []string{"sipflow: " + notCapture + ": unknown input: neither a capture (pcap, pcapng) nor a text log holding SIP messages", basic},
 			stdoutHas: `"call_id":"1-22325@10.99.0.1"`,
 		},
 		{

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -11,6 +12,8 @@ import (
 
 	"github.com/sipflow/sipflow/convert/call"
 	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/pcap"
+	"github.com/sipflow/sipflow/parse/textlog"
 )
 
 // inputOpts are the flags every command that reads captures shares.
@@ -19,11 +22,21 @@ type inputOpts struct {
 	quiet          bool
 	correlate      []string
 	noSDP          bool // the command shows no media: skip SDP parsing
+	format         string
+	year           int
+	tz             string // the zone of local times in text logs (the command's --tz)
+	outputFormat   bool   // the command's --format names its output (report)
 }
 
 func (o *inputOpts) register(fs *pflag.FlagSet) {
 	fs.BoolVar(&o.keepDuplicates, "keep-duplicates", false, "keep packets captured twice (tcpdump -i any, two interfaces)")
 	fs.BoolVarP(&o.quiet, "quiet", "q", false, "no summary on stderr")
+	fs.StringVar(&o.format, "input-format", "auto", "input format: auto, pcap (pcap/pcapng), or a text log: "+textFormats())
+	if fs.Lookup("format") == nil && !o.outputFormat {
+		// Commands without an output format take --format for the input.
+		fs.StringVar(&o.format, "format", "auto", "same as --input-format")
+	}
+	fs.IntVar(&o.year, "year", 0, "year for text-log times that have none (default: the file's modification year)")
 	fs.StringSliceVar(&o.correlate, "correlate", nil, "headers that tie B2BUA legs into one call (default X-CID,X-Call-ID,Session-ID,P-Charging-Vector; \"none\" to disable)")
 }
 
@@ -52,12 +65,15 @@ func load(ctx context.Context, files []string, in inputOpts, bopts call.Options,
 		}
 	})
 	h := &feeder{b: b}
-	copts := capture.Options{KeepDuplicates: in.keepDuplicates, NoSDP: in.noSDP}
+	rd, err := newInputReader(in)
+	if err != nil {
+		return nil, err
+	}
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st, err := capture.ReadFile(ctx, f, copts, h)
+		st, err := rd.read(ctx, f, h)
 		res.stats.Add(st)
 		if err != nil {
 			fmt.Fprintf(stderr, "sipflow: %v\n", err)
@@ -68,6 +84,65 @@ func load(ctx context.Context, files []string, in inputOpts, bopts call.Options,
 	b.Flush()
 	call.Sort(res.calls)
 	return res, nil
+}
+
+// inputReader reads one input of any kind: a capture, else a text log.
+type inputReader struct {
+	format  string
+	capture capture.Options
+	textlog textlog.Options
+}
+
+func newInputReader(in inputOpts) (*inputReader, error) {
+	rd := &inputReader{format: strings.ToLower(in.format)}
+	rd.capture = capture.Options{KeepDuplicates: in.keepDuplicates, NoSDP: in.noSDP}
+	if rd.format == "" {
+		rd.format = "auto"
+	}
+	if rd.format != "pcap" {
+		f, err := textlog.ParseFormat(rd.format)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --format: %v", errUsage, err)
+		}
+		rd.textlog.Format = f
+	}
+	rd.textlog.Year = in.year
+	if in.tz != "" {
+		loc, err := time.LoadLocation(in.tz)
+		if err != nil {
+			return nil, fmt.Errorf("%w: --tz %q: %v", errUsage, in.tz, err)
+		}
+		rd.textlog.Location = loc
+	}
+	return rd, nil
+}
+
+// read reads one file, detecting its kind by content unless --format says.
+func (rd *inputReader) read(ctx context.Context, path string, h capture.Handler) (capture.Stats, error) {
+	if rd.format == "auto" || rd.format == "pcap" {
+		st, err := capture.ReadFile(ctx, path, rd.capture, h)
+		if rd.format == "pcap" || !errors.Is(err, pcap.ErrNotCapture) {
+			return st, err
+		}
+	}
+	st, err := textlog.ReadFile(ctx, path, rd.textlog, h)
+	if errors.Is(err, textlog.ErrNotLog) && rd.format == "auto" {
+		// Nothing of it was used: no counts, no skipped-line warnings.
+		return capture.Stats{}, fmt.Errorf("%s: %w: neither a capture (pcap, pcapng) nor a text log holding SIP messages", path, errUnknownInput)
+	}
+	return st, err
+}
+
+// errUnknownInput says a file is neither a capture nor a SIP text log.
+var errUnknownInput = errors.New("unknown input")
+
+// textFormats lists the text log format names for the --format help.
+func textFormats() string {
+	var names []string
+	for f := textlog.FormatTcpdump; f.String() != "" && !strings.HasPrefix(f.String(), "Format("); f++ {
+		names = append(names, f.String())
+	}
+	return strings.Join(names, ", ")
 }
 
 // feeder hands messages from the capture reader to the Builder.

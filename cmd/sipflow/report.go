@@ -69,6 +69,7 @@ in documentation ranges): --redact=numbers,ips.`,
 			return finish(stderr, in, res, time.Since(start))
 		},
 	}
+	in.outputFormat = true
 	in.register(cmd.Flags())
 	fs := cmd.Flags()
 	fs.StringVar(&ro.format, "format", "pdf", "report format (pdf)")
@@ -122,8 +123,9 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 	// Pass 1: summaries only, to number the calls as `sipflow calls` does
 	// and to pick the selection.
 	ctx := cmd.Context()
+	in.tz = ro.tz
 	quiet := in
-	quiet.quiet = true
+	quiet.quiet, quiet.noSDP = true, true
 	res, err := load(ctx, files, quiet, call.Options{}, nil, io.Discard)
 	if err != nil {
 		return nil, err

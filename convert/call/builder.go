@@ -62,18 +62,19 @@ type corrKey struct {
 
 // active is a call still open in the Builder.
 type active struct {
-	call     Call
-	seq      int64 // order of its first message
-	keys     []corrKey
-	last     time.Time
-	invite   bool // an initial INVITE was seen
-	final    bool // the initial INVITE got a final response
-	answered bool
-	bye      bool
-	nonInv   bool // first request is not an INVITE
-	finalNI  bool // a final response to a non-INVITE request
-	keepFull bool
-	gone     bool // merged into another call, or emitted: skip
+	call      Call
+	seq       int64 // order of its first message
+	keys      []corrKey
+	last      time.Time
+	invite    bool   // an initial INVITE was seen
+	final     bool   // the initial INVITE got a final response
+	finalCSeq uint32 // the highest CSeq of an INVITE final response
+	answered  bool
+	bye       bool
+	nonInv    bool // first request is not an INVITE
+	finalNI   bool // a final response to a non-INVITE request
+	keepFull  bool
+	gone      bool // merged into another call, or emitted: skip
 }
 
 // Builder groups messages into calls. It is not safe for concurrent use.
@@ -244,6 +245,7 @@ func (b *Builder) correlate(a *active, callID string, keys []corrKey) *active {
 }
 
 func (b *Builder) register(a *active, k corrKey) {
+	k.value = strings.Clone(k.value) // not the message's memory: it outlives it
 	b.byKey[k] = a
 	a.keys = append(a.keys, k)
 }
@@ -260,6 +262,7 @@ func (b *Builder) merge(x, y *active) *active {
 	slices.SortStableFunc(a.call.Msgs, func(x, y Msg) int { return x.Time.Compare(y.Time) })
 	a.invite = a.invite || other.invite
 	a.final = a.final || other.final
+	a.finalCSeq = max(a.finalCSeq, other.finalCSeq)
 	a.answered = a.answered || other.answered
 	a.bye = a.bye || other.bye
 	a.finalNI = a.finalNI || other.finalNI
@@ -357,6 +360,11 @@ func (a *active) track(s *sip.Message) {
 			if len(a.call.Msgs) == 1 || !a.invite && !a.nonInv {
 				a.invite = true
 			}
+			if a.final && !a.answered && s.CSeq > a.finalCSeq {
+				// a new attempt after a challenge (401/407) or a
+				// failure: it waits for its own final response
+				a.final = false
+			}
 		case s.Method == sip.BYE:
 			a.bye = true
 		case s.Method != sip.ACK && s.Method != sip.CANCEL && len(a.call.Msgs) == 1:
@@ -369,6 +377,7 @@ func (a *active) track(s *sip.Message) {
 	}
 	if s.CSeqMethod == sip.INVITE {
 		a.final = true
+		a.finalCSeq = max(a.finalCSeq, s.CSeq)
 		if s.StatusCode < 300 {
 			a.answered = true
 		}

@@ -1,8 +1,10 @@
 package call
 
 import (
+	"fmt"
 	"net/netip"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -302,6 +304,19 @@ func TestBuilderTimeouts(t *testing.T) {
 			endCaus: EndTimeout,
 		},
 		{
+			name: "a new attempt after 401 waits 64 s for its own answer",
+			in: []wire{
+				{0, uac, uas, d.req("INVITE", "z9hG4bK-1", 1)},
+				{ms(5), uas, uac, d.resp(401, "Unauthorized", "INVITE", "z9hG4bK-1", 1)},
+				{ms(8), uac, uas, d.inDialog("ACK", "z9hG4bK-1", 1)},
+				{ms(20), uac, uas, d.req("INVITE", "z9hG4bK-2", 2)},
+				tick(ms(20 + 40000)), tick(ms(20 + 63500)), tick(ms(20 + 64500)),
+			},
+			before:  6,
+			state:   StateNoAnswer,
+			endCaus: EndTimeout,
+		},
+		{
 			name: "answered call without BYE closes after MaxIdle",
 			opts: Options{MaxIdle: time.Minute},
 			in: append(simpleCall(d, 0, uac, uas)[:5],
@@ -556,5 +571,52 @@ func TestBuilderLateMessage(t *testing.T) {
 	b.Flush()
 	if len(emitted) != 3 || emitted[1].Messages+emitted[2].Messages != 2 {
 		t.Errorf("emitted %d calls", len(emitted))
+	}
+}
+
+// TestBuilderLongCall has more transactions than derive searches linearly
+// (it switches to maps): numbers and retransmissions must not change.
+func TestBuilderLongCall(t *testing.T) {
+	d := newDialog("long@pc33.example.com")
+	in := simpleCall(d, 0, uac, uas)
+	bye := slices.Clone(in[5:])
+	in = in[:5]
+	at := ms(3000)
+	const n = 40
+	for i := 0; i < n; i++ {
+		br := fmt.Sprintf("z9hG4bK-info%d", i)
+		in = append(in,
+			wire{at, uac, uas, d.inDialog("INFO", br, 10+i)},
+			wire{at + ms(5), uas, uac, d.resp(200, "OK", "INFO", br, 10+i)})
+		if i%10 == 0 { // a lost 200: INFO and 200 again
+			in = append(in,
+				wire{at + ms(500), uac, uas, d.inDialog("INFO", br, 10+i)},
+				wire{at + ms(505), uas, uac, d.resp(200, "OK", "INFO", br, 10+i)})
+		}
+		at += time.Second
+	}
+	for _, w := range bye {
+		w.at = at
+		in = append(in, w)
+		at += ms(10)
+	}
+	calls := run(t, Options{KeepMsgs: true}, in)
+	if len(calls) != 1 {
+		t.Fatalf("got %d calls", len(calls))
+	}
+	c := calls[0]
+	checkIndexes(t, c)
+	if len(c.Transactions) != 3+n || c.Retransmissions != 8 || c.Messages != len(in) || len(c.Dialogs) != 1 || c.State != StateCompleted {
+		t.Errorf("transactions %d, retransmissions %d, messages %d, dialogs %d, state %v; want %d, 8, %d, 1, completed",
+			len(c.Transactions), c.Retransmissions, c.Messages, len(c.Dialogs), c.State, 3+n, len(in))
+	}
+	for i, tx := range c.Transactions[2 : 2+n] {
+		want := 0
+		if i%10 == 0 {
+			want = 2
+		}
+		if tx.Method != "INFO" || tx.CSeq != uint32(10+i) || tx.Retrans != want || tx.FinalStatus != 200 {
+			t.Errorf("transaction %d: %+v", i+2, tx)
+		}
 	}
 }

@@ -32,10 +32,17 @@ type Options struct {
 	// into one call. Session-ID (RFC 7989) matches on its UUIDs and
 	// P-Charging-Vector on icid-value; any other header matches when its value
 	// equals another leg's Call-ID or the same header's value in another leg.
+	// Every message is looked at, so a value that shows up late (in a
+	// response, or in a leg that began first) still merges the open calls it
+	// ties; the older call keeps its identity. A value naming a Call-ID not
+	// yet seen waits for it. Messages without a Call-ID are never
+	// correlated. Names match case-insensitively, without compact forms.
 	// Nil means DefaultCorrelationHeaders; an empty non-nil slice disables it.
 	CorrelationHeaders []string
 	// KeepFull says whether to keep the full message (Msg.Full) for a call
-	// that has this Call-ID. Nil keeps none.
+	// that has this Call-ID. It is asked once per Call-ID and call; messages
+	// added to the call before a kept Call-ID joined it have no Full. Nil
+	// keeps none.
 	KeepFull func(callID string) bool
 	// KeepMsgs keeps Call.Msgs on emitted calls (needed to render a ladder).
 	// When false, emitted calls carry only their summary.

@@ -436,3 +436,35 @@ func TestEventEndNotDuplicate(t *testing.T) {
 		t.Errorf("RFC 4733 end packets: %+v", st)
 	}
 }
+
+// panicky panics on the first SIP message it is given.
+type panicky struct{ n int }
+
+func (p *panicky) SIP(*Message) {
+	p.n++
+	if p.n == 1 {
+		panic("handler bug")
+	}
+}
+func (p *panicky) Media(*Media) {}
+
+// TestPanicGoesOn: a panic while handling one message is a counted warning
+// naming its frame, and the messages after it are still delivered, in both
+// the inline (Media) and the two-goroutine path.
+func TestPanicGoesOn(t *testing.T) {
+	b := buildPcap([]frame{
+		{at: 0, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv},
+		{at: time.Millisecond, src: "10.0.0.2:5060", dst: "10.0.0.1:5060", payload: ok200},
+	})
+	for _, media := range []bool{false, true} {
+		h := &panicky{}
+		st, err := Read(context.Background(), "p.pcap", bytes.NewReader(b), Options{Media: media}, h)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h.n != 2 || st.BadPackets != 1 || len(st.Warnings) != 1 ||
+			!errors.Is(st.Warnings[0].Err, ErrPanic) || st.Warnings[0].Frame != 1 {
+			t.Errorf("media=%v: handled %d, stats %+v", media, h.n, st)
+		}
+	}
+}

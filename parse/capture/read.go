@@ -122,15 +122,35 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 		r.startParser()
 	}
 	for {
+		done, err := r.records(ctx, pr)
+		if err != nil {
+			r.finish()
+			return r.stats, fmt.Errorf("%s: %w", name, err)
+		}
+		if done {
+			break
+		}
+		// a record panicked: it was counted; go on with the next one
+	}
+	r.finish()
+	return r.stats, nil
+}
+
+// records reads and processes records until the end of the file (done), ctx
+// is done (err), or a record panics: the panic becomes a counted warning on
+// that frame and records returns so that read can go on. One deferred
+// recover per run of records, not per record, keeps the hot loop cheap.
+func (r *reader) records(ctx context.Context, pr *pcap.Reader) (done bool, err error) {
+	defer r.recoverFrame()
+	for {
 		if r.stats.Frames&1023 == 0 {
 			if err := ctx.Err(); err != nil {
-				r.finish()
-				return r.stats, fmt.Errorf("%s: %w", name, err)
+				return true, err
 			}
 		}
 		err := pr.Next(&r.rec)
 		if err == io.EOF {
-			break
+			return true, nil
 		}
 		if err != nil {
 			// The reader stops at the first broken record; what came
@@ -143,14 +163,12 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 				}
 			}
 			r.warn(r.stats.Frames+1, off, err)
-			break
+			return true, nil
 		}
 		r.stats.Frames++
 		r.frame, r.offset = r.rec.Frame, r.rec.Offset
 		r.record()
 	}
-	r.finish()
-	return r.stats, nil
 }
 
 // finish flushes the TCP streams still open and waits for the parse stage.
@@ -185,7 +203,6 @@ func (r *reader) recoverFrame() {
 
 // record processes the current record.
 func (r *reader) record() {
-	defer r.recoverFrame()
 	p := &r.pkt
 	ok, err := r.dec.Decode(r.rec.LinkType, r.rec.Data, r.rec.Time, p)
 	if err != nil {
@@ -387,6 +404,7 @@ func (r *reader) stopParser() {
 	ps := &r.par.stats
 	r.stats.SIPMessages += ps.SIPMessages
 	r.stats.Broken += ps.Broken
+	r.stats.BadPackets += ps.BadPackets
 	for _, w := range ps.Warnings {
 		r.warnTo(&r.stats, w)
 	}

@@ -92,6 +92,7 @@ type packetSource interface {
 type Reader struct {
 	src      packetSource
 	ng       *pcapgo.NgReader // nil for classic pcap
+	cl       *classicReader   // classic pcap's record reader
 	linkType layers.LinkType  // classic pcap: the file's link type
 	format   Format
 	comp     Compression
@@ -207,7 +208,12 @@ func NewReader(r io.Reader) (*Reader, error) {
 			rd.Close()
 			return nil, fmt.Errorf("%w: pcap file header: %v", ErrMalformed, err)
 		}
-		rd.src = pr
+		var order binary.ByteOrder = binary.LittleEndian
+		if m == pcapMagicMicroBE || m == pcapMagicNanoBE {
+			order = binary.BigEndian
+		}
+		rd.cl = newClassicReader(rd.br, order, m == pcapMagicNanoLE || m == pcapMagicNanoBE, pr.Snaplen(), rd.pos())
+		rd.src = rd.cl
 		rd.linkType = pr.LinkType()
 	case ngSHB:
 		rd.format = FormatPcapNG
@@ -259,7 +265,12 @@ func (r *Reader) Close() error {
 var errClosed = errors.New("pcap: reader closed")
 
 // pos is the offset in the decompressed stream of the next byte pcapgo reads.
-func (r *Reader) pos() int64 { return r.cr.n - int64(r.br.Buffered()) }
+func (r *Reader) pos() int64 {
+	if r.cl != nil {
+		return r.cl.pos()
+	}
+	return r.cr.n - int64(r.br.Buffered())
+}
 
 // Next reads the next record into rec. It returns io.EOF at the clean end of
 // the file. A file cut inside a record (a capture killed mid-write) gives an
@@ -296,6 +307,9 @@ func (r *Reader) Next(rec *Record) error {
 // classify turns a pcapgo error into one of this package's.
 func (r *Reader) classify(err error, start int64) error {
 	end := r.pos()
+	if r.cl != nil {
+		end = r.cl.end()
+	}
 	next := r.frames + 1
 	switch {
 	case err == io.EOF && (r.ng != nil || end == start):

@@ -466,12 +466,12 @@ func compact(m *capture.Message) Msg {
 	if s.Request && s.To.Tag == "" {
 		in = new(initial)
 		if v := s.Get("P-Asserted-Identity"); v != "" {
-			if ad, err := sip.ParseAddr(firstValue(v)); err == nil { // a malformed one is left out
+			if ad, err := sip.ParseAddr(sip.FirstItem(v)); err == nil { // a malformed one is left out
 				pai = ad
 			}
 		}
 		if v := s.Get("Diversion"); v != "" {
-			if ad, err := sip.ParseAddr(firstValue(v)); err == nil {
+			if ad, err := sip.ParseAddr(sip.FirstItem(v)); err == nil {
 				div = ad
 			}
 		}
@@ -544,22 +544,3 @@ func (a *arena) party(ad sip.Addr) Party {
 }
 
 func partyLen(ad sip.Addr) int { return len(ad.Display) + len(ad.URI.User) + len(ad.URI.Raw) }
-
-// firstValue returns the first comma-separated value outside <> and quotes.
-func firstValue(v string) string {
-	depth, quoted := 0, false
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '"':
-			quoted = !quoted
-		case quoted:
-		case c == '<':
-			depth++
-		case c == '>':
-			depth--
-		case c == ',' && depth == 0:
-			return v[:i]
-		}
-	}
-	return v
-}

@@ -124,35 +124,12 @@ func (r *Redactor) learnMessage(s *sip.Message) {
 		if !identityHeaders[strings.ToLower(h.Name)] {
 			continue
 		}
-		for _, v := range splitValues(h.Value) {
+		for _, v := range sip.SplitList(h.Value) {
 			if a, err := sip.ParseAddr(v); err == nil {
 				r.learn(a.URI.User)
 			}
 		}
 	}
-}
-
-// splitValues splits a header value at commas outside quotes and <>.
-func splitValues(v string) []string {
-	var out []string
-	depth, quoted, start := 0, false, 0
-	for i := 0; i < len(v); i++ {
-		switch c := v[i]; {
-		case c == '\\' && quoted:
-			i++
-		case c == '"':
-			quoted = !quoted
-		case quoted:
-		case c == '<':
-			depth++
-		case c == '>':
-			depth--
-		case c == ',' && depth <= 0:
-			out = append(out, strings.TrimSpace(v[start:i]))
-			start = i + 1
-		}
-	}
-	return append(out, strings.TrimSpace(v[start:]))
 }
 
 // maskKnown masks every digit run (with its '-' separators) whose digits are

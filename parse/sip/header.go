@@ -203,6 +203,28 @@ func (m *Message) Values(name string) []string {
 	return out
 }
 
+// SplitList splits a header value into its comma-separated items (commas
+// inside double quotes or angle brackets do not count), trimmed, empty
+// items left out: the values of a P-Asserted-Identity, Diversion or any
+// other list header.
+func SplitList(v string) []string {
+	var out []string
+	for v != "" {
+		var item string
+		item, v = nextItem(v)
+		if item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// FirstItem is the first item SplitList would return, without allocating.
+func FirstItem(v string) string {
+	item, _ := nextItem(v)
+	return item
+}
+
 // nextItem returns the first comma-separated item of s (commas inside
 // double quotes or angle brackets do not count), trimmed, and the rest.
 func nextItem(s string) (item, rest string) {

@@ -19,8 +19,8 @@ func TestErrors(t *testing.T) {
 	if err := os.WriteFile(empty, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	noFiles := "sipflow: 0 files, 0 frames, 0 SIP messages (0 broken), 0 calls, 0 duplicates dropped, T"
-	basic := "sipflow: 1 file, 231 frames, 7 SIP messages (0 broken), 1 call, 0 duplicates dropped, T"
+	noFiles := "sipflow: 0 files, 0 frames, 0 SIP messages (0 broken), 0 calls, 0 duplicates dropped, 0 TLS flows not read (encrypted), T"
+	basic := "sipflow: 1 file, 231 frames, 7 SIP messages (0 broken), 1 call, 0 duplicates dropped, 0 TLS flows not read (encrypted), T"
 	tests := []struct {
 		name       string
 		args       []string
@@ -67,7 +67,7 @@ func TestErrors(t *testing.T) {
 			code: exitOK,
 			stderr: []string{
 				"sipflow: warning: truncated.pcap#120: pcap: file truncated: record 120 at offset 37195 is cut at offset 37241",
-				"sipflow: 1 file, 119 frames, 5 SIP messages (0 broken), 1 call, 0 duplicates dropped, T",
+				"sipflow: 1 file, 119 frames, 5 SIP messages (0 broken), 1 call, 0 duplicates dropped, 0 TLS flows not read (encrypted), T",
 			},
 			stdoutHas: "1 2026-11-22 15:48:30.082 INVITE alice bob    200 answered   0.574s    1    5",
 		},
@@ -151,14 +151,14 @@ func TestErrors(t *testing.T) {
 			name:      "unique Call-ID prefix",
 			args:      []string{"flow", "--call", "1-2271", "failures.pcap"},
 			code:      exitOK,
-			stderr:    []string{"sipflow: 1 file, 33 frames, 29 SIP messages (0 broken), 5 calls, 0 duplicates dropped, T"},
+			stderr:    []string{"sipflow: 1 file, 33 frames, 29 SIP messages (0 broken), 5 calls, 0 duplicates dropped, 0 TLS flows not read (encrypted), T"},
 			stdoutHas: "Call 4: INVITE \"Alice\" alice -> bob",
 		},
 		{
 			name:      "whole Call-ID",
 			args:      []string{"show", "--call", "1-22753@10.99.0.1", "--message", "2", "failures.pcap"},
 			code:      exitOK,
-			stderr:    []string{"sipflow: 1 file, 33 frames, 29 SIP messages (0 broken), 5 calls, 0 duplicates dropped, T"},
+			stderr:    []string{"sipflow: 1 file, 33 frames, 29 SIP messages (0 broken), 5 calls, 0 duplicates dropped, 0 TLS flows not read (encrypted), T"},
 			stdoutHas: "SIP/2.0 401 Unauthorized",
 		},
 		{

@@ -91,6 +91,6 @@ func TestGolden(t *testing.T) {
 
 // summaryLine is the stderr summary expected for a fixture, run time masked.
 func summaryLine(fx fixtureInfo) string {
-	return fmt.Sprintf("sipflow: 1 file, %d frames, %d SIP messages (0 broken), %s, 0 duplicates dropped, T",
+	return fmt.Sprintf("sipflow: 1 file, %d frames, %d SIP messages (0 broken), %s, 0 duplicates dropped, 0 TLS flows not read (encrypted), T",
 		fx.frames, fx.sip, plural(fx.calls, "call"))
 }

@@ -167,9 +167,7 @@ func summary(w io.Writer, st capture.Stats, calls int, took time.Duration) {
 	fmt.Fprintf(&b, "sipflow: %s, %s, %s (%d broken), %s",
 		plural(st.Files, "file"), plural(st.Frames, "frame"), plural(st.SIPMessages, "SIP message"), st.Broken, plural(calls, "call"))
 	fmt.Fprintf(&b, ", %d duplicates dropped", st.Duplicates)
-	if st.TLSFlows > 0 {
-		fmt.Fprintf(&b, ", %s not readable (encrypted)", plural(st.TLSFlows, "TLS flow"))
-	}
+	fmt.Fprintf(&b, ", %s not read (encrypted)", plural(st.TLSFlows, "TLS flow"))
 	if st.BadPackets > 0 {
 		fmt.Fprintf(&b, ", %s", plural(st.BadPackets, "undecodable frame"))
 	}

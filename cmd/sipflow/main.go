@@ -79,7 +79,7 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 		return nil
 	}
 	root.RunE = func(cmd *cobra.Command, _ []string) error { return cmd.Help() }
-	root.AddCommand(newCallsCmd(stdout, stderr), newFlowCmd(stdout, stderr), newShowCmd(stdout, stderr), newReportCmd(stdout, stderr))
+	root.AddCommand(newCallsCmd(stdout, stderr), newFlowCmd(stdout, stderr), newShowCmd(stdout, stderr), newReportCmd(stdout, stderr), newRTPCmd(stdout, stderr))
 	return root
 }
 

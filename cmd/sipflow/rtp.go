@@ -1,0 +1,148 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
+	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/render/text"
+)
+
+// mediaOpts are the flags of the commands that measure media.
+type mediaOpts struct {
+	heuristic    bool
+	jitterBuffer time.Duration
+}
+
+func (o *mediaOpts) register(cmd *cobra.Command) {
+	fs := cmd.Flags()
+	fs.BoolVar(&o.heuristic, "rtp-heuristic", false, "also find RTP no SDP announced (version 2, plausible payload type, stable SSRC, rising sequence numbers)")
+	fs.DurationVar(&o.jitterBuffer, "jitter-buffer", media.DefaultJitterBuffer, "fixed jitter buffer simulated for the MOS")
+}
+
+func (o mediaOpts) options() (media.Options, error) {
+	if o.jitterBuffer <= 0 {
+		return media.Options{}, fmt.Errorf("%w: --jitter-buffer %v: want more than 0", errUsage, o.jitterBuffer)
+	}
+	return media.Options{Heuristic: o.heuristic, JitterBuffer: o.jitterBuffer}, nil
+}
+
+func newRTPCmd(stdout, stderr io.Writer) *cobra.Command {
+	var in inputOpts
+	var vo viewOpts
+	var mo mediaOpts
+	var asJSON bool
+	var id string
+	cmd := &cobra.Command{
+		Use:   "rtp FILE...",
+		Short: "Measure the RTP streams of every call: loss, jitter, MOS, problems",
+		Long: `Measure every RTP stream the SDP of a call announced (and, with
+--rtp-heuristic, those no SDP announced): packets, loss, delta and jitter
+computed as Wireshark's RTP analysis does, RTCP reports, DTMF, an E-model
+MOS per direction, and problems (one-way audio, no media, NAT, private
+addresses, media after BYE, gaps, SSRC changes, unnegotiated payload types).`,
+		Args: needFiles,
+		RunE: func(cmd *cobra.Command, args []string) error {
+			start := time.Now()
+			mopts, err := mo.options()
+			if err != nil {
+				return err
+			}
+			to, err := vo.textOptions(stdout)
+			if err != nil {
+				return err
+			}
+			in.tz = vo.tz
+			res, mres, err := loadMedia(cmd.Context(), args, in, mopts, stderr)
+			if err != nil {
+				return err
+			}
+			if id != "" {
+				c, err := pick(res.calls, id)
+				if err != nil {
+					return err
+				}
+				cm := mres.ForCall(c.CallIDs)
+				calls := map[string]*media.CallMedia{}
+				for _, cid := range c.CallIDs {
+					if x := mres.Calls[cid]; x != nil {
+						calls[cid] = x
+					}
+				}
+				mres = &media.Result{Streams: cm.Streams, Calls: calls}
+			}
+			if asJSON {
+				err = text.RTPJSON(stdout, res.calls, mres)
+			} else {
+				err = text.RTP(stdout, res.calls, mres, to)
+			}
+			if err != nil {
+				return err
+			}
+			return finish(stderr, in, res, time.Since(start))
+		},
+	}
+	in.register(cmd.Flags())
+	mo.register(cmd)
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per stream per line")
+	cmd.Flags().StringVar(&id, "call", "", "only the streams of this call: its index, a Call-ID, or a unique prefix of one")
+	cmd.Flags().StringVar(&vo.tz, "tz", "UTC", "time zone for times shown (IANA name, or Local)")
+	return cmd
+}
+
+// mediaFeeder hands SIP to the Builder and the Tracker, and media to the
+// Tracker, in capture order.
+type mediaFeeder struct {
+	b *call.Builder
+	t *media.Tracker
+}
+
+func (f *mediaFeeder) SIP(m *capture.Message) {
+	f.t.SIP(m)
+	f.b.Add(m)
+}
+func (f *mediaFeeder) Media(p *capture.Media) { f.t.Media(p) }
+
+// loadMedia is load with media delivered and measured: one pass gives the
+// calls and their streams.
+func loadMedia(ctx context.Context, files []string, in inputOpts, mo media.Options, stderr io.Writer) (*loadResult, *media.Result, error) {
+	res := &loadResult{}
+	bopts := call.Options{}
+	if in.correlate != nil {
+		bopts.CorrelationHeaders = []string{}
+		for _, h := range in.correlate {
+			if h != "none" && h != "" {
+				bopts.CorrelationHeaders = append(bopts.CorrelationHeaders, h)
+			}
+		}
+	}
+	b := call.NewBuilder(bopts, func(c *call.Call) { res.calls = append(res.calls, c) })
+	tr := media.NewTracker(mo)
+	h := &mediaFeeder{b: b, t: tr}
+	in.noSDP = false
+	rd, err := newInputReader(in)
+	if err != nil {
+		return nil, nil, err
+	}
+	rd.capture.Media = true
+	for _, f := range files {
+		if err := ctx.Err(); err != nil {
+			return nil, nil, err
+		}
+		st, err := rd.read(ctx, f, h)
+		res.stats.Add(st)
+		if err != nil {
+			fmt.Fprintf(stderr, "sipflow: %v\n", err)
+			res.failed++
+		}
+	}
+	b.Flush()
+	call.Sort(res.calls)
+	return res, tr.Finish(), nil
+}

@@ -1,0 +1,224 @@
+package media
+
+import (
+	"cmp"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"time"
+)
+
+// Result is every stream found, in order of first packet, and the media
+// of each Call-ID that had SDP or streams.
+type Result struct {
+	Streams []*Stream
+	Calls   map[string]*CallMedia
+}
+
+// ForCall returns the streams and problems of the given Call-IDs (a call's
+// legs), streams in order of first packet.
+func (r *Result) ForCall(ids []string) *CallMedia {
+	out := &CallMedia{}
+	if len(ids) > 0 {
+		out.CallID = ids[0]
+	}
+	for _, id := range ids {
+		if cm := r.Calls[id]; cm != nil {
+			out.Streams = append(out.Streams, cm.Streams...)
+			out.Problems = append(out.Problems, cm.Problems...)
+			out.Fax = out.Fax || cm.Fax
+		}
+	}
+	slices.SortStableFunc(out.Streams, func(a, b *Stream) int { return a.First.Compare(b.First) })
+	return out
+}
+
+// Finish computes every figure and problem and returns the result. The
+// Tracker must not be used afterwards.
+func (t *Tracker) Finish() *Result {
+	res := &Result{Calls: make(map[string]*CallMedia, len(t.order))}
+	for _, st := range t.streams {
+		t.finishStream(st)
+		res.Streams = append(res.Streams, st.s)
+	}
+	slices.SortStableFunc(res.Streams, func(a, b *Stream) int {
+		if c := a.First.Compare(b.First); c != 0 {
+			return c
+		}
+		return cmp.Compare(a.FirstFrame, b.FirstFrame)
+	})
+	for _, c := range t.order {
+		cm := &CallMedia{CallID: c.id, Streams: c.streams, Fax: c.fax}
+		t.detect(c)
+		cm.Problems = append(cm.Problems, c.problems...)
+		for _, s := range c.streams {
+			cm.Problems = append(cm.Problems, s.Problems...)
+		}
+		slices.SortStableFunc(cm.Problems, func(a, b Problem) int { return a.Time.Compare(b.Time) })
+		res.Calls[c.id] = cm
+	}
+	return res
+}
+
+func (t *Tracker) finishStream(st *state) {
+	s := st.s
+	if s.Kind == KindFax {
+		return
+	}
+	a := &st.a
+	s.Expected = a.expected()
+	s.Lost = s.Expected - a.totalNr
+	if s.Expected > 0 {
+		s.LostPct = float64(s.Lost) * 100 / float64(s.Expected)
+	}
+	s.SequenceErrors = a.sequence
+	s.WrongTimestamps = a.wrongTS
+	s.Markers = a.markers
+	s.PTChanges = a.ptChanges
+	s.MinDelta, s.MeanDelta, s.MaxDelta = max(a.minDelta, 0), a.meanDelta, a.maxDelta
+	s.MinJitter, s.MeanJitter, s.MaxJitter = max(a.minJitter, 0), a.meanJitter, a.maxJitter
+	s.MaxSkew = a.maxSkew
+	if s.SequenceErrors > 0 || s.WrongTimestamps > 0 {
+		s.Problems = append(s.Problems, Problem{Kind: SequenceErrors,
+			Detail: fmt.Sprintf("%d packets out of sequence, %d with a timestamp going back", s.SequenceErrors, s.WrongTimestamps)})
+	}
+	if r := t.rtcp[s.SSRC]; r != nil {
+		s.RTCP = *r
+		if s.ClockRate > 0 {
+			s.RTCP.JitterMs = r.JitterMs * 1000 / float64(s.ClockRate)
+			s.RTCP.MaxJitterMs = r.MaxJitterMs * 1000 / float64(s.ClockRate)
+		} else {
+			s.RTCP.JitterMs, s.RTCP.MaxJitterMs = 0, 0
+		}
+	} else {
+		s.RTCP.RTTMs = -1
+	}
+	t.emodel(st)
+}
+
+// emodel estimates R and MOS for a stream: effective loss is lost packets
+// plus those the jitter buffer discards; delay is half the RTCP round trip
+// (when known) plus the jitter buffer plus one packet time.
+func (t *Tracker) emodel(st *state) {
+	s := st.s
+	if s.ClockRate == 0 || s.Expected <= 0 || (s.Media != "" && s.Media != "audio") {
+		return
+	}
+	imp, _ := ImpairmentOf(s.Codec)
+	lost := max(s.Lost, 0) + s.JitterBufferLate
+	ppl := float64(lost) * 100 / float64(s.Expected)
+	ppl = min(ppl, 100)
+	burst := 1.0
+	if events := st.lossEvents + s.JitterBufferLate; events > 0 && lost > 0 {
+		burst = float64(lost) / float64(events) * (1 - ppl/100)
+	}
+	delay := float64(t.opts.JitterBuffer)/1e6 + s.MeanDelta
+	if s.RTCP.RTTMs > 0 {
+		delay += s.RTCP.RTTMs / 2
+	}
+	s.EffLossPct = ppl
+	s.DelayMs = delay
+	s.R = RFactor(imp, ppl, burst, delay)
+	s.MOS = MOS(s.R)
+}
+
+// detect runs the call-level detectors.
+func (t *Tracker) detect(c *callState) {
+	var toSide [2]int // packets while the call was up, by the side they went to
+	var any int
+	for _, st := range c.states {
+		s := st.s
+		any += s.Packets
+		if st.ep == nil {
+			continue
+		}
+		to := st.ep.side
+		if !st.toEP {
+			to = to.other()
+		}
+		if !c.answered.IsZero() && (c.bye.IsZero() || s.First.Before(c.bye)) && !s.Last.Before(c.answered) {
+			toSide[to] += s.Packets
+		}
+		// NAT: the source is not what the other side's SDP announced
+		if st.toEP {
+			if o := c.last[st.ep.side.other()]; o != nil && st.ep.index < len(o.media) {
+				want := o.media[st.ep.index].addr
+				if want.IsValid() && want != s.Src && s.Kind == KindRTP {
+					s.Problems = append(s.Problems, Problem{Kind: UnexpectedSource, Time: s.First, File: s.File, Frame: s.FirstFrame,
+						Detail: "media from " + s.Src.String() + ", SDP said " + want.String()})
+				}
+			}
+		}
+		// media after BYE
+		if !c.bye.IsZero() && s.Last.Sub(c.bye) > t.opts.AfterBye {
+			s.Problems = append(s.Problems, Problem{Kind: AfterBye, Time: s.Last, File: s.File,
+				Detail: "media until " + fmtDur(s.Last.Sub(c.bye)) + " after the BYE"})
+		}
+		// payload types outside the answer
+		if c.answer != nil && st.ep.index < len(c.answer.media) && s.Kind == KindRTP {
+			allowed := c.answer.media[st.ep.index].formats
+			for _, pt := range s.Payloads {
+				if !containsInt(allowed, pt) {
+					s.Problems = append(s.Problems, Problem{Kind: UnnegotiatedPT, Time: s.First, File: s.File, Frame: s.FirstFrame,
+						Detail: "payload type " + strconv.Itoa(pt) + " is not in the answer " + fmtInts(allowed)})
+				}
+			}
+		}
+	}
+	if c.answered.IsZero() {
+		return
+	}
+	switch {
+	case any == 0 && c.last[caller] != nil && c.last[callee] != nil && hasMedia(c):
+		c.problems = append(c.problems, Problem{Kind: NoMedia, Time: c.answered, Detail: "answered, but no media was seen in either direction"})
+	case toSide[caller] > 0 && toSide[callee] == 0:
+		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: fmt.Sprintf("media only toward the caller (%d packets), none toward the callee", toSide[caller])})
+	case toSide[callee] > 0 && toSide[caller] == 0:
+		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: fmt.Sprintf("media only toward the callee (%d packets), none toward the caller", toSide[callee])})
+	}
+}
+
+// hasMedia says whether the negotiated SDP has at least one active m= line.
+func hasMedia(c *callState) bool {
+	for _, in := range c.last {
+		for _, m := range in.media {
+			if m.addr.IsValid() && !m.addr.Addr().IsUnspecified() {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+func fmtDur(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }
+
+func fmtInts(xs []int) string {
+	b := []byte{'['}
+	for i, x := range xs {
+		if i > 0 {
+			b = append(b, ' ')
+		}
+		b = strconv.AppendInt(b, int64(x), 10)
+	}
+	return string(append(b, ']'))
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
+
+func atoi(s string) (int, error) { return strconv.Atoi(s) }
+
+func hex32(v uint32) string { return fmt.Sprintf("0x%08X", v) }
+
+// cgnat is RFC 6598 shared address space, private in practice.
+var cgnat = netip.MustParsePrefix("100.64.0.0/10")
+
+func private(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsPrivate() || cgnat.Contains(a)
+}
+
+func public(a netip.Addr) bool {
+	a = a.Unmap()
+	return a.IsGlobalUnicast() && !private(a)
+}

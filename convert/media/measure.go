@@ -1,0 +1,135 @@
+package media
+
+import (
+	"time"
+
+	"github.com/sipflow/sipflow/parse/rtp"
+)
+
+// measure adds one RTP packet to its stream.
+func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, now float64, frame int) {
+	s := st.s
+	var maps []pmap
+	if st.ep != nil {
+		maps = st.ep.maps
+	}
+	pt := int(h.PayloadType)
+	first := s.Packets == 0
+	st.extTS = unwrap(st.extTS, h.Timestamp, first)
+	clock, tevent := clockFor(pt, maps)
+	if clock > 0 && clock < 1000 {
+		clock = 0 // Wireshark would divide by zero (clock/1000 in integers)
+	}
+	if first {
+		s.PayloadType = pt
+		s.Codec = codecName(pt, maps)
+		s.ClockRate = clock
+		s.First = at
+		st.lastPT = pt
+	} else {
+		// duplicates: the same sequence number among the last 256
+		d := uint16(st.lastSeq - h.Seq)
+		if d < 256 && st.seen[h.Seq/64%4]&(1<<(h.Seq%64)) != 0 {
+			s.Duplicates++
+		}
+		// gaps: silence over the limit, unless comfort noise or a marker
+		// (talkspurt after DTX) explains it
+		if gap := at.Sub(st.lastT); gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, maps) {
+			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
+				Detail: "no packet for " + fmtDur(gap)})
+		}
+		if ms := float64(at.Sub(st.lastT)) / 1e6; ms > s.MaxGap {
+			s.MaxGap = ms
+		}
+		// loss events for the burst ratio
+		if ahead := h.Seq - st.lastSeq; ahead > 1 && ahead < 0x8000 {
+			st.lossEvents++
+		}
+	}
+	// the sequence window: clear what is 256 behind when moving ahead
+	if first || int16(h.Seq-st.lastSeq) > 0 {
+		if !first {
+			for q := st.lastSeq + 1; q != h.Seq+1 && uint16(q-st.lastSeq) <= 256; q++ {
+				st.seen[q/64%4] &^= 1 << (q % 64)
+			}
+		}
+		st.lastSeq = h.Seq
+	}
+	st.seen[h.Seq/64%4] |= 1 << (h.Seq % 64)
+
+	if s.ClockRate == 0 && clock != 0 {
+		s.ClockRate = clock
+	}
+	if pt != st.lastPT || first {
+		if !containsInt(s.Payloads, pt) {
+			s.Payloads = append(s.Payloads, pt)
+		}
+	}
+	st.lastPT = pt
+	st.lastT = at
+	st.a.add(now, int(h.Seq), st.extTS, pt, h.Marker, clock, tevent)
+	s.Packets++
+	s.Last = at
+	s.Bytes += int64(h.PayloadLen)
+	if isCN(pt, maps) {
+		s.ComfortNoise++
+	}
+	pl := b[h.PayloadOff:]
+	if isEvent(pt, maps) {
+		t.event(st, h, pl, at, frame)
+		return
+	}
+	// fixed jitter buffer: a packet later than the buffer behind the
+	// fastest transit seen is discarded
+	if clock != 0 && !isCN(pt, maps) {
+		transit := now - float64(st.extTS-st.firstTS)/(float64(clock)/1000)
+		if !st.jbInit {
+			st.jbInit, st.firstTS, st.jbBase = true, st.extTS, now
+		} else if transit < st.jbBase {
+			st.jbBase = transit
+		} else if transit-st.jbBase > float64(t.opts.JitterBuffer)/1e6 {
+			s.JitterBufferLate++
+		}
+	}
+}
+
+// event follows RFC 4733 events: a new event starts with a new timestamp.
+func (t *Tracker) event(st *state, h *rtp.Fixed, pl []byte, at time.Time, frame int) {
+	ev, err := rtp.DecodeEvent(pl)
+	if err != nil {
+		return
+	}
+	s := st.s
+	if len(s.Events) == 0 || st.lastEvTS != h.Timestamp {
+		if len(s.Events) >= 1000 {
+			return
+		}
+		s.Events = append(s.Events, DTMF{Digit: ev.Digit(), Time: at, Volume: ev.Volume, Frame: frame})
+		st.lastEvTS = h.Timestamp
+	}
+	cur := &s.Events[len(s.Events)-1]
+	rate := 8000
+	if maps := st.ep; maps != nil {
+		for _, m := range maps.maps {
+			if m.pt == int(h.PayloadType) && m.clock > 0 {
+				rate = m.clock
+			}
+		}
+	}
+	d := time.Duration(ev.Duration) * time.Second / time.Duration(rate)
+	if d > cur.Duration {
+		cur.Duration = d
+	}
+	if ev.End {
+		cur.Ended = true
+	}
+}
+
+func containsInt(xs []int, x int) bool {
+	for _, v := range xs {
+		if v == x {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,457 @@
+package media
+
+import (
+	"net/netip"
+	"strings"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/rtp"
+	"github.com/sipflow/sipflow/parse/sdp"
+	"github.com/sipflow/sipflow/parse/sip"
+)
+
+// side is which party of a call announced something.
+type side uint8
+
+const (
+	caller side = iota
+	callee
+)
+
+func (s side) other() side { return 1 - s }
+
+// endpoint is one address:port an SDP announced for media (or RTCP).
+type endpoint struct {
+	call  *callState
+	side  side
+	index int // m= line index in the SDP
+	rtcp  bool
+	fax   bool
+	srtp  bool
+	media string
+	maps  []pmap
+}
+
+// sdpInfo is what the call keeps of one SDP: per m= line the address,
+// port and formats.
+type sdpInfo struct {
+	side  side
+	media []sdpMedia
+}
+
+type sdpMedia struct {
+	typ     string
+	addr    netip.AddrPort
+	formats []int
+}
+
+// callState is what the Tracker knows of one Call-ID.
+type callState struct {
+	id          string
+	callerTag   string
+	answered    time.Time // first 2xx to an INVITE, zero if none
+	bye         time.Time // first BYE, zero if none
+	byeFrame    int
+	byeFile     string
+	pending     bool // an offer waits for its answer
+	pendingSide side
+	offerSDP    map[uint32]bool // INVITE/UPDATE CSeqs whose request carried SDP
+	last        [2]*sdpInfo     // the latest SDP of each side
+	answer      *sdpInfo        // the latest answer
+	fax         bool
+	problems    []Problem
+	streams     []*Stream
+	states      []*state
+}
+
+type flowKey struct{ src, dst netip.AddrPort }
+
+type flowKind uint8
+
+const (
+	flowUnknown flowKind = iota
+	flowIgnore
+	flowRTP
+	flowRTCP
+	flowFax
+	flowCandidate
+)
+
+// flow is the Tracker's cache for one src->dst pair.
+type flow struct {
+	key  flowKey
+	kind flowKind
+	gen  uint32 // Tracker.gen when an ignore decision was made
+	ep   *endpoint
+	toEP bool   // ep is the destination's (else the source's)
+	cur  *state // the stream of the last packet
+	prev []*state
+	cand candidate
+}
+
+// candidate is an unsignalled flow waiting for a second packet that
+// confirms it is RTP (same SSRC, sequence number 1-100 ahead).
+type candidate struct {
+	n      int
+	ssrc   uint32
+	seq    uint16
+	pkt    pending
+	frame  int
+	file   string
+	failed int
+}
+
+// pending is a packet held back while a flow is being confirmed.
+type pending struct {
+	t       time.Time
+	hdr     rtp.Fixed
+	payload [4]byte
+	plen    int
+	frame   int
+	file    string
+}
+
+// state is one stream being measured.
+type state struct {
+	s        *Stream
+	call     *callState
+	ep       *endpoint
+	toEP     bool
+	a        analysis
+	extTS    int64
+	seen     [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
+	lastSeq  uint16
+	lastT    time.Time
+	lastPT   int
+	lastEvTS uint32
+	// jitter buffer simulation
+	jbBase  float64 // minimum transit seen, ms
+	jbInit  bool
+	firstTS int64
+	// loss bursts for BurstR
+	lossEvents int
+}
+
+// Tracker finds and measures streams. It is not safe for concurrent use.
+type Tracker struct {
+	opts     Options
+	calls    map[string]*callState
+	order    []*callState
+	eps      map[netip.AddrPort]*endpoint
+	flows    map[flowKey]*flow
+	streams  []*state
+	gen      uint32
+	base     time.Time
+	haveBase bool
+	rtcp     map[uint32]*RTCPStats // by the SSRC the figures are about
+	srSeen   map[uint32]time.Time  // SR NTP middle 32 bits -> capture time
+	clockOf  map[uint32]int        // SSRC -> clock rate, for RTCP jitter
+	report   rtp.Report
+	hdr      rtp.Fixed
+	noSIP    int
+}
+
+// NewTracker returns a Tracker.
+func NewTracker(o Options) *Tracker {
+	if o.JitterBuffer == 0 {
+		o.JitterBuffer = DefaultJitterBuffer
+	}
+	if o.AfterBye == 0 {
+		o.AfterBye = 500 * time.Millisecond
+	}
+	if o.Gap == 0 {
+		o.Gap = time.Second
+	}
+	return &Tracker{
+		opts:   o,
+		calls:  make(map[string]*callState),
+		eps:    make(map[netip.AddrPort]*endpoint),
+		flows:  make(map[flowKey]*flow),
+		rtcp:   make(map[uint32]*RTCPStats),
+		srSeen: make(map[uint32]time.Time),
+	}
+}
+
+func (t *Tracker) ms(at time.Time) float64 {
+	if !t.haveBase {
+		t.base, t.haveBase = at, true
+	}
+	d := at.Sub(t.base)
+	return float64(d/time.Second)*1000 + float64(d%time.Second)/1e6
+}
+
+// SIP takes one SIP message: its SDP announces endpoints, its method and
+// status move the call's state. m is not kept.
+func (t *Tracker) SIP(m *capture.Message) {
+	t.ms(m.Time)
+	s := &m.SIP
+	if s.CallID == "" {
+		t.noSIP++
+		return
+	}
+	c := t.calls[s.CallID]
+	if c == nil {
+		if !(s.Request && s.Method == sip.INVITE) && s.SDP == nil {
+			return // no media in this Call-ID (yet)
+		}
+		c = &callState{id: strings.Clone(s.CallID), callerTag: strings.Clone(s.From.Tag), offerSDP: map[uint32]bool{}}
+		t.calls[c.id] = c
+		t.order = append(t.order, c)
+	}
+	// who sent it: a request from the caller's From tag, or a response to a
+	// request from the callee
+	fromCaller := s.From.Tag == c.callerTag
+	sender := callee
+	if s.Request == fromCaller {
+		sender = caller
+	}
+	switch {
+	case s.Request && s.Method == sip.BYE && c.bye.IsZero():
+		c.bye, c.byeFrame, c.byeFile = m.Time, m.Frame, m.File
+	case !s.Request && s.CSeqMethod == sip.INVITE && s.StatusCode >= 200 && s.StatusCode < 300 && c.answered.IsZero():
+		c.answered = m.Time
+	}
+	if s.SDP == nil {
+		return
+	}
+	if s.Request && (s.Method == sip.INVITE || s.Method == sip.UPDATE) {
+		c.offerSDP[s.CSeq] = true
+	}
+	info := t.register(c, sender, s.SDP, m)
+	switch {
+	case c.pending && c.pendingSide != sender:
+		c.pending = false
+		c.answer = info
+	case !s.Request && !c.pending && c.offerSDP[s.CSeq]:
+		c.answer = info // the answer again (183, then 200)
+	case s.Request && s.Method == sip.ACK:
+		c.answer = info
+	default:
+		c.pending, c.pendingSide = true, sender
+	}
+	c.last[sender] = info
+	// a private address sent to a public peer
+	if dst := m.Dst.Addr(); dst.IsValid() && public(dst) {
+		for _, md := range info.media {
+			if a := md.addr.Addr(); a.IsValid() && private(a) && md.addr.Port() != 0 {
+				c.problems = append(c.problems, Problem{Kind: PrivateSDP, Time: m.Time, File: m.File, Frame: m.Frame,
+					Detail: "SDP in " + label(s) + " offers " + a.String() + " to public " + dst.String()})
+				break
+			}
+		}
+	}
+}
+
+func label(s *sip.Message) string {
+	if s.Request {
+		return s.MethodName
+	}
+	return itoa(s.StatusCode) + " " + s.CSeqMethodName
+}
+
+// register records the endpoints of an SDP.
+func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *capture.Message) *sdpInfo {
+	info := &sdpInfo{side: sender}
+	for i := range ss.Media {
+		md := &ss.Media[i]
+		sm := sdpMedia{typ: strings.Clone(md.Type)}
+		for _, f := range md.Formats {
+			if n, err := atoi(f); err == nil {
+				sm.formats = append(sm.formats, n)
+			}
+		}
+		if md.Addr.IsValid() && md.Port > 0 && md.Port < 65536 {
+			sm.addr = netip.AddrPortFrom(md.Addr.Unmap(), uint16(md.Port))
+		}
+		info.media = append(info.media, sm)
+		if !sm.addr.IsValid() || md.Addr.IsUnspecified() {
+			continue // port 0 (rejected) or c=0.0.0.0 (hold)
+		}
+		proto := strings.ToLower(md.Proto)
+		fax := strings.Contains(proto, "udptl") || (md.Type == "image" && strings.Contains(strings.ToLower(strings.Join(md.Formats, " ")), "t38"))
+		if fax {
+			c.fax = true
+		}
+		ep := endpoint{call: c, side: sender, index: i, fax: fax, srtp: strings.Contains(proto, "savp"), media: sm.typ}
+		for _, r := range md.RTPMaps {
+			ep.maps = append(ep.maps, pmap{pt: r.PT, name: strings.Clone(r.Encoding), clock: r.ClockRate})
+		}
+		t.setEndpoint(sm.addr, ep)
+		if !fax && md.RTCPPort > 0 && md.RTCPPort < 65536 {
+			ra := md.RTCPAddr
+			if !ra.IsValid() {
+				ra = md.Addr
+			}
+			re := ep
+			re.rtcp = true
+			t.setEndpoint(netip.AddrPortFrom(ra.Unmap(), uint16(md.RTCPPort)), re)
+		}
+	}
+	return info
+}
+
+// setEndpoint records ep at a, updating in place so cached flows see it.
+func (t *Tracker) setEndpoint(a netip.AddrPort, ep endpoint) {
+	if old := t.eps[a]; old != nil {
+		*old = ep
+		return
+	}
+	e := ep
+	t.eps[a] = &e
+	t.gen++ // flows ignored before may be media now
+}
+
+// Media takes one non-SIP UDP datagram. p is not kept.
+func (t *Tracker) Media(p *capture.Media) {
+	now := t.ms(p.Time)
+	k := flowKey{p.Src, p.Dst}
+	f := t.flows[k]
+	if f == nil {
+		f = &flow{key: k}
+		t.flows[k] = f
+	}
+	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) {
+		t.resolve(f, k)
+	}
+	switch f.kind {
+	case flowIgnore:
+		return
+	case flowRTCP:
+		t.onRTCP(p)
+		return
+	case flowFax:
+		t.onFax(f, p)
+		return
+	}
+	if rtp.IsRTCP(p.Payload) { // rtcp-mux, or RTCP found by the heuristic
+		t.onRTCP(p)
+		return
+	}
+	if rtp.DecodeFixed(p.Payload, &t.hdr) != nil {
+		return
+	}
+	if f.kind == flowCandidate {
+		t.onCandidate(f, p, now)
+		return
+	}
+	t.onRTP(f, p.Payload, &t.hdr, p.Time, now, p.Frame, p.File)
+}
+
+func (t *Tracker) resolve(f *flow, k flowKey) {
+	f.ep, f.toEP = nil, false
+	if ep := t.eps[k.dst]; ep != nil {
+		f.ep, f.toEP = ep, true
+	} else if ep := t.eps[k.src]; ep != nil {
+		f.ep = ep
+	}
+	switch {
+	case f.ep == nil && t.opts.Heuristic:
+		f.kind = flowCandidate
+	case f.ep == nil:
+		f.kind, f.gen = flowIgnore, t.gen
+	case f.ep.rtcp:
+		f.kind = flowRTCP
+	case f.ep.fax:
+		f.kind = flowFax
+	default:
+		f.kind = flowRTP
+	}
+}
+
+// onCandidate confirms an unsignalled flow as RTP after two packets with
+// the same SSRC and a sequence number 1-100 ahead.
+func (t *Tracker) onCandidate(f *flow, p *capture.Media, now float64) {
+	h := &t.hdr
+	if h.PayloadType >= 72 && h.PayloadType <= 76 {
+		return
+	}
+	c := &f.cand
+	if c.n == 1 && c.ssrc == h.SSRC && uint16(h.Seq-c.seq) >= 1 && uint16(h.Seq-c.seq) <= 100 {
+		f.kind = flowRTP
+		held := c.pkt
+		*c = candidate{}
+		var pl []byte
+		if held.plen > 0 {
+			pl = held.payload[:held.plen]
+		}
+		t.onRTPHeld(f, &held.hdr, pl, held.t, held.frame, held.file)
+		t.onRTP(f, p.Payload, h, p.Time, now, p.Frame, p.File)
+		return
+	}
+	c.n, c.ssrc, c.seq = 1, h.SSRC, h.Seq
+	c.pkt = pending{t: p.Time, hdr: *h, frame: p.Frame, file: p.File}
+	c.pkt.plen = copy(c.pkt.payload[:], p.Payload[h.PayloadOff:])
+	c.failed++
+	if c.failed > 50 { // not RTP: stop looking at it
+		f.kind, f.gen = flowIgnore, t.gen
+	}
+}
+
+// onRTPHeld replays a held packet; its payload is only the first 4 bytes
+// (enough for a DTMF event), its length is the header's.
+func (t *Tracker) onRTPHeld(f *flow, h *rtp.Fixed, pl []byte, at time.Time, frame int, file string) {
+	buf := make([]byte, h.PayloadOff+len(pl))
+	copy(buf[h.PayloadOff:], pl)
+	hh := *h
+	t.onRTP(f, buf, &hh, at, t.ms(at), frame, file)
+}
+
+func (t *Tracker) onFax(f *flow, p *capture.Media) {
+	st := f.cur
+	if st == nil {
+		st = t.newState(f, flowKey{p.Src, p.Dst}, 0, p)
+		st.s.Kind = KindFax
+		st.s.Codec = "t38"
+		st.s.PayloadType = -1
+		f.cur = st
+	}
+	s := st.s
+	s.Packets++
+	s.Bytes += int64(len(p.Payload))
+	s.Last = p.Time
+}
+
+func (t *Tracker) newState(f *flow, k flowKey, ssrc uint32, p *capture.Media) *state {
+	s := &Stream{Src: k.src, Dst: k.dst, SSRC: ssrc, File: p.File, FirstFrame: p.Frame, First: p.Time, Last: p.Time, R: -1, MOS: -1}
+	st := &state{s: s, ep: f.ep, toEP: f.toEP}
+	if f.ep != nil {
+		st.call = f.ep.call
+		s.CallID = f.ep.call.id
+		s.Signalled = true
+		s.SRTP = f.ep.srtp
+		s.Media = f.ep.media
+		f.ep.call.streams = append(f.ep.call.streams, s)
+		f.ep.call.states = append(f.ep.call.states, st)
+	}
+	t.streams = append(t.streams, st)
+	return st
+}
+
+func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, now float64, frame int, file string) {
+	st := f.cur
+	if st == nil || st.s.SSRC != h.SSRC {
+		st = nil
+		for _, o := range f.prev {
+			if o.s.SSRC == h.SSRC {
+				st = o
+				break
+			}
+		}
+		if st == nil {
+			st = t.newState(f, flowKey{}, h.SSRC, &capture.Media{File: file, Frame: frame, Time: at})
+			st.s.Src, st.s.Dst = f.srcdst()
+			if f.cur != nil && st.call != nil && f.cur.s.Packets > 0 {
+				old := f.cur.s
+				st.s.Problems = append(st.s.Problems, Problem{Kind: SSRCChange, Time: at, File: file, Frame: frame,
+					Detail: "SSRC " + hex32(old.SSRC) + " -> " + hex32(h.SSRC) + " on " + old.Src.String() + " -> " + old.Dst.String()})
+			}
+			f.prev = append(f.prev, st)
+		}
+		f.cur = st
+	}
+	t.measure(st, b, h, at, now, frame)
+}
+
+// srcdst is the flow's key; flows do not store it, so it is looked up.
+func (f *flow) srcdst() (netip.AddrPort, netip.AddrPort) { return f.key.src, f.key.dst }

@@ -1,0 +1,283 @@
+package text
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"strconv"
+	"strings"
+
+	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
+)
+
+// Fixed3 is a number written with three decimals, as tshark prints its
+// RTP figures.
+type Fixed3 float64
+
+// MarshalJSON writes the value with three decimals.
+func (f Fixed3) MarshalJSON() ([]byte, error) {
+	return strconv.AppendFloat(nil, float64(f), 'f', 3, 64), nil
+}
+
+// StreamJSON is one stream in `sipflow rtp --json` and `calls --json`.
+type StreamJSON struct {
+	Call         int      `json:"call,omitempty"` // index in `sipflow calls`, 0 if none
+	CallID       string   `json:"call_id"`
+	Kind         string   `json:"kind"`
+	Src          string   `json:"src"`
+	Dst          string   `json:"dst"`
+	SSRC         string   `json:"ssrc"`
+	Payload      int      `json:"payload"`
+	Payloads     []int    `json:"payloads"`
+	Codec        string   `json:"codec"`
+	ClockRate    int      `json:"clock_rate"`
+	Signalled    bool     `json:"signalled"`
+	SRTP         bool     `json:"srtp"`
+	Start        *string  `json:"start"`
+	End          *string  `json:"end"`
+	Packets      int      `json:"packets"`
+	Expected     int      `json:"expected"`
+	Lost         int      `json:"lost"`
+	LostPct      Fixed3   `json:"lost_pct"`
+	Duplicates   int      `json:"duplicates"`
+	SeqErrors    int      `json:"sequence_errors"`
+	Markers      int      `json:"markers"`
+	PTChanges    int      `json:"payload_changes"`
+	MinDelta     Fixed3   `json:"min_delta_ms"`
+	MeanDelta    Fixed3   `json:"mean_delta_ms"`
+	MaxDelta     Fixed3   `json:"max_delta_ms"`
+	MinJitter    Fixed3   `json:"min_jitter_ms"`
+	MeanJitter   Fixed3   `json:"mean_jitter_ms"`
+	MaxJitter    Fixed3   `json:"max_jitter_ms"`
+	MaxSkew      Fixed3   `json:"max_skew_ms"`
+	ComfortNoise int      `json:"comfort_noise"`
+	DTMF         []DTMF   `json:"dtmf"`
+	JBLate       int      `json:"jitter_buffer_late"`
+	EffLossPct   Fixed3   `json:"effective_loss_pct"`
+	R            *Fixed3  `json:"r"`
+	MOS          *Fixed3  `json:"mos"`
+	RTCP         *RTCP    `json:"rtcp"`
+	Problems     []string `json:"problems"`
+}
+
+// DTMF is one RFC 4733 event in JSON.
+type DTMF struct {
+	Digit      string  `json:"digit"`
+	Time       *string `json:"time"`
+	DurationMs int64   `json:"duration_ms"`
+	Ended      bool    `json:"ended"`
+}
+
+// RTCP is what RTCP said about a stream, in JSON.
+type RTCP struct {
+	SenderReports  int     `json:"sender_reports"`
+	CNAME          string  `json:"cname,omitempty"`
+	Bye            bool    `json:"bye"`
+	Reports        int     `json:"reports"`
+	FractionLost   Fixed3  `json:"fraction_lost_pct"`
+	CumulativeLost int64   `json:"cumulative_lost"`
+	JitterMs       Fixed3  `json:"jitter_ms"`
+	RTTMs          *Fixed3 `json:"rtt_ms"`
+	XR             *XR     `json:"xr,omitempty"`
+}
+
+// XR is an RTCP XR VoIP metrics block in JSON.
+type XR struct {
+	LossPct     Fixed3 `json:"loss_pct"`
+	DiscardPct  Fixed3 `json:"discard_pct"`
+	RoundTripMs int    `json:"round_trip_ms"`
+	RFactor     int    `json:"r_factor"`
+	MOSLQ       Fixed3 `json:"mos_lq"`
+	MOSCQ       Fixed3 `json:"mos_cq"`
+}
+
+// NewStreamJSON converts a stream; index is its call's index (0 if none).
+func NewStreamJSON(s *media.Stream, index int) StreamJSON {
+	j := StreamJSON{
+		Call: index, CallID: s.CallID, Kind: s.Kind.String(), Src: s.Src.String(), Dst: s.Dst.String(),
+		SSRC: fmt.Sprintf("0x%08X", s.SSRC), Payload: s.PayloadType, Payloads: s.Payloads, Codec: s.Codec,
+		ClockRate: s.ClockRate, Signalled: s.Signalled, SRTP: s.SRTP, Start: rfc3339(s.First), End: rfc3339(s.Last),
+		Packets: s.Packets, Expected: s.Expected, Lost: s.Lost, LostPct: Fixed3(s.LostPct), Duplicates: s.Duplicates,
+		SeqErrors: s.SequenceErrors, Markers: s.Markers, PTChanges: s.PTChanges,
+		MinDelta: Fixed3(s.MinDelta), MeanDelta: Fixed3(s.MeanDelta), MaxDelta: Fixed3(s.MaxDelta),
+		MinJitter: Fixed3(s.MinJitter), MeanJitter: Fixed3(s.MeanJitter), MaxJitter: Fixed3(s.MaxJitter),
+		MaxSkew: Fixed3(s.MaxSkew), ComfortNoise: s.ComfortNoise, JBLate: s.JitterBufferLate,
+		EffLossPct: Fixed3(s.EffLossPct), DTMF: []DTMF{}, Problems: []string{},
+	}
+	if j.Payloads == nil {
+		j.Payloads = []int{}
+	}
+	if s.MOS >= 0 {
+		r, m := Fixed3(s.R), Fixed3(s.MOS)
+		j.R, j.MOS = &r, &m
+	}
+	for _, e := range s.Events {
+		j.DTMF = append(j.DTMF, DTMF{Digit: e.Digit, Time: rfc3339(e.Time), DurationMs: e.Duration.Milliseconds(), Ended: e.Ended})
+	}
+	if r := s.RTCP; r.SenderReports > 0 || r.Reports > 0 || r.CNAME != "" || r.Bye || r.XR != nil {
+		rj := &RTCP{SenderReports: r.SenderReports, CNAME: r.CNAME, Bye: r.Bye, Reports: r.Reports,
+			FractionLost: Fixed3(r.FractionLost), CumulativeLost: r.CumulativeLost, JitterMs: Fixed3(r.JitterMs)}
+		if r.RTTMs >= 0 {
+			v := Fixed3(r.RTTMs)
+			rj.RTTMs = &v
+		}
+		if x := r.XR; x != nil {
+			rj.XR = &XR{LossPct: Fixed3(x.LossPct), DiscardPct: Fixed3(x.DiscardPct), RoundTripMs: x.RoundTripMs,
+				RFactor: x.RFactor, MOSLQ: Fixed3(x.MOSLQ), MOSCQ: Fixed3(x.MOSCQ)}
+		}
+		j.RTCP = rj
+	}
+	for _, p := range s.Problems {
+		j.Problems = append(j.Problems, p.String())
+	}
+	return j
+}
+
+// callIndex maps each Call-ID to the index of its call.
+func callIndex(calls []*call.Call) map[string]int {
+	m := make(map[string]int)
+	for _, c := range calls {
+		for _, id := range c.CallIDs {
+			if _, ok := m[id]; !ok {
+				m[id] = c.Index
+			}
+		}
+	}
+	return m
+}
+
+// RTPJSON writes one JSON object per stream per line, streams in order of
+// their first packet; call-level problems (one-way, no media, private
+// SDP) are added to every stream of the call.
+func RTPJSON(w io.Writer, calls []*call.Call, res *media.Result) error {
+	bw := bufio.NewWriter(w)
+	enc := json.NewEncoder(bw)
+	idx := callIndex(calls)
+	for _, s := range res.Streams {
+		j := NewStreamJSON(s, idx[s.CallID])
+		j.Problems = append(j.Problems, callProblems(res, s.CallID)...)
+		if err := enc.Encode(j); err != nil {
+			return err
+		}
+	}
+	return bw.Flush()
+}
+
+// callProblems are the problems of a Call-ID that belong to no stream.
+func callProblems(res *media.Result, id string) []string {
+	cm := res.Calls[id]
+	if cm == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range cm.Problems {
+		switch p.Kind {
+		case media.OneWay, media.NoMedia, media.PrivateSDP:
+			out = append(out, p.String())
+		}
+	}
+	return out
+}
+
+// RTP writes the stream table: tshark's rtp,streams columns plus the
+// quality figures, then the problems and DTMF events of each stream.
+func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
+	bw := bufio.NewWriter(w)
+	idx := callIndex(calls)
+	loc := o.loc()
+	fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s %-10s %-10s %6s %12s %9s %9s %9s %5s %s\n",
+		"Call", "Start", "Src", "Dst", "SSRC", "Payload", "Pkts", "Lost", "MaxDelta", "MaxJitter", "MeanJit", "MOS", "Problems")
+	var notes []string
+	for _, s := range res.Streams {
+		call := "-"
+		if n := idx[s.CallID]; n > 0 {
+			call = strconv.Itoa(n)
+		}
+		payload := s.Codec
+		if payload == "" {
+			payload = strconv.Itoa(s.PayloadType)
+		}
+		if s.Kind == media.KindFax {
+			payload = "T.38 fax"
+		} else if s.SRTP {
+			payload += "/SRTP"
+		}
+		mos := "-"
+		if s.MOS >= 0 {
+			mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
+		}
+		probs := make([]string, 0, len(s.Problems))
+		for _, p := range s.Problems {
+			probs = append(probs, p.Kind.String())
+		}
+		probs = append(probs, kinds(res, s.CallID)...)
+		lost := fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct)
+		fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s 0x%08X %-10s %6d %12s %9.3f %9.3f %9.3f %5s %s\n",
+			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), s.SSRC,
+			truncate(clean(payload), 10, o.ellipsis()), s.Packets, lost, s.MaxDelta, s.MaxJitter, s.MeanJitter, mos, strings.Join(uniq(probs), ","))
+		for _, p := range s.Problems {
+			notes = append(notes, fmt.Sprintf("  %s -> %s 0x%08X: %s", s.Src, s.Dst, s.SSRC, clean(p.String())))
+		}
+		if len(s.Events) > 0 {
+			var ds []string
+			for _, e := range s.Events {
+				ds = append(ds, fmt.Sprintf("%s(%dms)", e.Digit, e.Duration.Milliseconds()))
+			}
+			notes = append(notes, fmt.Sprintf("  %s -> %s 0x%08X: DTMF %s", s.Src, s.Dst, s.SSRC, strings.Join(ds, " ")))
+		}
+	}
+	for _, c := range calls {
+		for _, id := range c.CallIDs {
+			if cm := res.Calls[id]; cm != nil {
+				for _, p := range cm.Problems {
+					switch p.Kind {
+					case media.OneWay, media.NoMedia, media.PrivateSDP:
+						notes = append(notes, fmt.Sprintf("  call %d: %s", c.Index, clean(p.String())))
+					}
+				}
+			}
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintln(bw)
+		fmt.Fprintln(bw, "Problems and events:")
+		for _, n := range notes {
+			fmt.Fprintln(bw, n)
+		}
+	}
+	return bw.Flush()
+}
+
+func kinds(res *media.Result, id string) []string {
+	cm := res.Calls[id]
+	if cm == nil {
+		return nil
+	}
+	var out []string
+	for _, p := range cm.Problems {
+		switch p.Kind {
+		case media.OneWay, media.NoMedia, media.PrivateSDP:
+			out = append(out, p.Kind.String())
+		}
+	}
+	return out
+}
+
+func uniq(xs []string) []string {
+	var out []string
+	for _, x := range xs {
+		dup := false
+		for _, y := range out {
+			if y == x {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			out = append(out, x)
+		}
+	}
+	return out
+}

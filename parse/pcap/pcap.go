@@ -245,6 +245,9 @@ func (r *Reader) Compression() Compression { return r.comp }
 
 // Close releases the decompressor and closes the file opened by Open.
 func (r *Reader) Close() error {
+	if r.cl != nil {
+		r.cl.close()
+	}
 	if r.zdec != nil {
 		r.zdec.Close()
 		r.zdec = nil

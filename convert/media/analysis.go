@@ -36,10 +36,10 @@ type analysis struct {
 	sequence    int // packets out of sequence
 	wrongTS     int
 	timestamp   int64 // extended
-	seqTS       int64 // extended timestamp of the last in-sequence packet
+	firstTS     int64 // extended timestamp of the first packet
+	startTime   float64
 	time        float64
 	lastNominal float64
-	lastArrival float64
 	pt          int
 	regPT       int
 	delta       float64
@@ -71,7 +71,8 @@ func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, c
 		s.started = true
 		s.startSeq, s.stopSeq, s.seqNum = seq, seq, seq
 		s.time = now
-		s.timestamp, s.seqTS = extTS, extTS
+		s.timestamp, s.firstTS = extTS, extTS
+		s.startTime = now
 		s.pt, s.regPT = pt, pt
 		s.minDelta, s.minJitter = -1, -1
 		s.totalNr = 1
@@ -82,7 +83,8 @@ func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, c
 		return
 	}
 	s.flags = 0
-	inTime := s.seqTS <= extTS
+	// tshark 4.0: "in time sequence" is relative to the first packet
+	inTime := s.firstTS <= extTS
 	if !inTime {
 		s.flags |= flagWrongTimestamp
 		s.wrongTS++
@@ -126,26 +128,27 @@ func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, c
 	}
 
 	var curJitter float64
-	nominalDiff := float64(extTS - s.seqTS)
-	if clock != 0 {
-		s.clockRate = clock
-		nominalDiff /= float64(clock / 1000) // integer division, as in C
-		expected := s.time + nominalDiff
-		curDiff := math.Abs(now - expected)
-		curJitter = (15*s.jitter + curDiff) / 16
-		s.delta = now - s.time
-		s.jitter = curJitter
-		s.diff = curDiff
-		nominal := s.lastNominal + nominalDiff
-		arrival := s.lastArrival + s.delta
-		s.skew = nominal - arrival
-		if math.Abs(s.skew) > math.Abs(s.maxSkew) {
-			s.maxSkew = s.skew
+	if inTime {
+		// tshark 4.0: the nominal time is the timestamp since the first
+		// packet; lastNominal moves only on packets with a clock rate
+		// (not on telephone events), time on every in-sequence packet.
+		if clock != 0 {
+			s.clockRate = clock
+			nominal := float64(extTS-s.firstTS) / float64(clock/1000) // integer division, as in C
+			expected := s.time + (nominal - s.lastNominal)
+			curDiff := math.Abs(now - expected)
+			curJitter = (15*s.jitter + curDiff) / 16
+			s.delta = now - s.time
+			s.jitter = curJitter
+			s.diff = curDiff
+			s.lastNominal = nominal
+			s.skew = nominal - (now - s.startTime)
+			if math.Abs(s.skew) > math.Abs(s.maxSkew) {
+				s.maxSkew = s.skew
+			}
+		} else {
+			s.delta = now - s.time
 		}
-		s.lastNominal = nominal
-		s.lastArrival = arrival
-	} else {
-		s.delta = now - s.time
 	}
 	if marker {
 		s.flags |= flagMarker
@@ -173,7 +176,6 @@ func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, c
 	}
 	if inTime {
 		s.time = now
-		s.seqTS = extTS
 	}
 	s.timestamp = extTS
 	s.stopSeq = seq

@@ -23,6 +23,7 @@ func (s side) other() side { return 1 - s }
 
 // endpoint is one address:port an SDP announced for media (or RTCP).
 type endpoint struct {
+	gen   uint32 // bumped each time a new SDP re-announces the address
 	call  *callState
 	side  side
 	index int // m= line index in the SDP
@@ -80,14 +81,16 @@ const (
 
 // flow is the Tracker's cache for one src->dst pair.
 type flow struct {
-	key  flowKey
-	kind flowKind
-	gen  uint32 // Tracker.gen when an ignore decision was made
-	ep   *endpoint
-	toEP bool   // ep is the destination's (else the source's)
-	cur  *state // the stream of the last packet
-	prev []*state
-	cand candidate
+	key   flowKey
+	kind  flowKind
+	gen   uint32 // Tracker.gen when an ignore decision was made
+	ep    *endpoint
+	epGen uint32 // ep.gen when resolved: a re-announced endpoint may change kind (audio -> T.38)
+	toEP  bool   // ep is the destination's (else the source's)
+	cur   *state // the RTP stream of the last packet
+	fax   *state // the T.38 stream of the flow
+	prev  []*state
+	cand  candidate
 }
 
 // candidate is an unsignalled flow waiting for a second packet that
@@ -294,6 +297,7 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 // setEndpoint records ep at a, updating in place so cached flows see it.
 func (t *Tracker) setEndpoint(a netip.AddrPort, ep endpoint) {
 	if old := t.eps[a]; old != nil {
+		ep.gen = old.gen + 1
 		*old = ep
 		return
 	}
@@ -311,7 +315,7 @@ func (t *Tracker) Media(p *capture.Media) {
 		f = &flow{key: k}
 		t.flows[k] = f
 	}
-	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) {
+	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || (f.ep != nil && f.ep.gen != f.epGen) {
 		t.resolve(f, k)
 	}
 	switch f.kind {
@@ -345,7 +349,12 @@ func (t *Tracker) resolve(f *flow, k flowKey) {
 	} else if ep := t.eps[k.src]; ep != nil {
 		f.ep = ep
 	}
+	if f.ep != nil {
+		f.epGen = f.ep.gen
+	}
 	switch {
+	case f.ep == nil && f.kind == flowRTP:
+		// stays RTP (a confirmed heuristic flow)
 	case f.ep == nil && t.opts.Heuristic:
 		f.kind = flowCandidate
 	case f.ep == nil:
@@ -398,13 +407,13 @@ func (t *Tracker) onRTPHeld(f *flow, h *rtp.Fixed, pl []byte, at time.Time, fram
 }
 
 func (t *Tracker) onFax(f *flow, p *capture.Media) {
-	st := f.cur
+	st := f.fax
 	if st == nil {
 		st = t.newState(f, flowKey{p.Src, p.Dst}, 0, p)
 		st.s.Kind = KindFax
 		st.s.Codec = "t38"
 		st.s.PayloadType = -1
-		f.cur = st
+		f.fax = st
 	}
 	s := st.s
 	s.Packets++

@@ -1,0 +1,183 @@
+package media
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/sip"
+)
+
+var t0 = time.Date(2026, 11, 22, 15, 0, 0, 0, time.UTC)
+
+var (
+	uac    = netip.MustParseAddrPort("10.0.0.1:5060")
+	uas    = netip.MustParseAddrPort("10.0.0.2:5060")
+	rtpA   = netip.MustParseAddrPort("10.0.0.1:4000")
+	rtpB   = netip.MustParseAddrPort("10.0.0.2:6000")
+	pubUAS = netip.MustParseAddrPort("203.0.113.5:5060")
+)
+
+// sim builds a call: SIP messages and RTP packets fed to a Tracker.
+type sim struct {
+	t     *testing.T
+	tr    *Tracker
+	frame int
+}
+
+func newSim(t *testing.T) *sim { return &sim{t: t, tr: NewTracker(Options{})} }
+
+func sdpBody(a netip.AddrPort, pts string) string {
+	return fmt.Sprintf("v=0\r\no=- 1 1 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=audio %d RTP/AVP %s\r\na=rtpmap:8 PCMA/8000\r\na=rtpmap:101 telephone-event/8000\r\n",
+		a.Addr(), a.Addr(), a.Port(), pts)
+}
+
+func (s *sim) sip(at time.Duration, src, dst netip.AddrPort, start, cseq, fromTag, toTag, body string) {
+	s.t.Helper()
+	s.frame++
+	ct := ""
+	if body != "" {
+		ct = "Content-Type: application/sdp\r\n"
+	}
+	raw := fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=%s\r\nTo: <sip:b@x>%s\r\nCall-ID: call-1\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		start, src, fromTag, toTag, cseq, ct, len(body), body)
+	m := &capture.Message{File: "sim", Frame: s.frame, Time: t0.Add(at), Src: src, Dst: dst}
+	if err := sip.Parse([]byte(raw), &m.SIP); err != nil {
+		s.t.Fatal(err)
+	}
+	s.tr.SIP(m)
+}
+
+// rtp sends n packets every 20 ms from src to dst starting at at.
+func (s *sim) rtp(at time.Duration, src, dst netip.AddrPort, ssrc uint32, pt uint8, seq0 int, n int) {
+	for i := 0; i < n; i++ {
+		s.frame++
+		b := make([]byte, 12+160)
+		b[0], b[1] = 0x80, pt
+		binary.BigEndian.PutUint16(b[2:], uint16(seq0+i))
+		binary.BigEndian.PutUint32(b[4:], uint32(seq0+i)*160)
+		binary.BigEndian.PutUint32(b[8:], ssrc)
+		s.tr.Media(&capture.Media{File: "sim", Frame: s.frame, Time: t0.Add(at + time.Duration(i)*20*time.Millisecond), Src: src, Dst: dst, Payload: b})
+	}
+}
+
+// call sets up INVITE (offer from A) / 200 (answer from B) / ACK.
+func (s *sim) call(offerTo netip.AddrPort, answer string) {
+	s.sip(0, uac, offerTo, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", sdpBody(rtpA, "8 101"))
+	s.sip(100*time.Millisecond, offerTo, uac, "SIP/2.0 200 OK", "1 INVITE", "A", ";tag=B", answer)
+	s.sip(110*time.Millisecond, uac, offerTo, "ACK sip:b@x SIP/2.0", "1 ACK", "A", ";tag=B", "")
+}
+
+func (s *sim) bye(at time.Duration) {
+	s.sip(at, uac, uas, "BYE sip:b@x SIP/2.0", "2 BYE", "A", ";tag=B", "")
+}
+
+func kinds(ps []Problem) []ProblemKind {
+	var out []ProblemKind
+	for _, p := range ps {
+		out = append(out, p.Kind)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+func TestDetectors(t *testing.T) {
+	tests := []struct {
+		name string
+		run  func(s *sim)
+		want []ProblemKind
+	}{
+		{"clean call", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}, nil},
+		{"one-way audio", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{OneWay}},
+		{"no media", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{NoMedia}},
+		{"NAT: media from another address", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+			s.rtp(200*time.Millisecond, netip.MustParseAddrPort("198.51.100.7:31000"), rtpA, 2, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{UnexpectedSource}},
+		{"private SDP to a public peer", func(s *sim) {
+			s.call(pubUAS, sdpBody(netip.MustParseAddrPort("203.0.113.5:6000"), "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, netip.MustParseAddrPort("203.0.113.5:6000"), 1, 8, 100, 50)
+			s.rtp(200*time.Millisecond, netip.MustParseAddrPort("203.0.113.5:6000"), rtpA, 2, 8, 100, 50)
+		}, []ProblemKind{PrivateSDP}},
+		{"media after BYE", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 100)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{AfterBye}},
+		{"gap over 1 s", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 10)
+			s.rtp(1800*time.Millisecond, rtpA, rtpB, 1, 8, 110, 10)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 90)
+			s.bye(2100 * time.Millisecond)
+		}, []ProblemKind{Gap}},
+		{"SSRC change", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 20)
+			s.rtp(600*time.Millisecond, rtpA, rtpB, 7, 8, 5000, 20)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{SSRCChange}},
+		{"payload type not in the answer", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 0, 100, 50)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{UnnegotiatedPT}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s := newSim(t)
+			tc.run(s)
+			res := s.tr.Finish()
+			cm := res.Calls["call-1"]
+			if cm == nil {
+				t.Fatal("no media for call-1")
+			}
+			if got := kinds(cm.Problems); !slices.Equal(got, tc.want) {
+				t.Errorf("problems %v, want %v (%v)", got, tc.want, cm.Problems)
+			}
+		})
+	}
+}
+
+func TestStreamFigures(t *testing.T) {
+	s := newSim(t)
+	s.call(uas, sdpBody(rtpB, "8 101"))
+	s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 65530, 10) // wraps
+	s.rtp(420*time.Millisecond, rtpA, rtpB, 1, 8, 65541, 5)  // one lost (seq 65540 = 4)
+	res := s.tr.Finish()
+	if len(res.Streams) != 1 {
+		t.Fatalf("%d streams, want 1", len(res.Streams))
+	}
+	st := res.Streams[0]
+	if st.Packets != 15 || st.Expected != 16 || st.Lost != 1 || st.Codec != "PCMA" || st.ClockRate != 8000 || st.CallID != "call-1" {
+		t.Errorf("packets %d expected %d lost %d codec %s clock %d call %q", st.Packets, st.Expected, st.Lost, st.Codec, st.ClockRate, st.CallID)
+	}
+	// 1 lost of 16 (6.25%), random: Ie,eff = 95*6.25/(6.25+25.1) = 18.94
+	if !near(st.EffLossPct, 6.25, 1e-9) || !near(st.R, 93.2-95*6.25/(6.25+25.1), 1e-9) {
+		t.Errorf("effective loss %v R %v", st.EffLossPct, st.R)
+	}
+	if st.MOS < 3.5 || st.MOS > 4.41 {
+		t.Errorf("MOS %v", st.MOS)
+	}
+}

@@ -35,7 +35,7 @@ func readTsharkStreams(t *testing.T, path string, heuristic bool) ([]tsharkStrea
 	var out []tsharkStream
 	for sc.Scan() {
 		l := sc.Text()
-		if strings.HasPrefix(l, "### ") {
+		if strings.HasPrefix(l, "### ") || strings.HasPrefix(l, "$ ") { // corpus and fixture references
 			in = strings.Contains(l, "rtp,streams") && strings.Contains(l, "heuristic_rtp") == heuristic
 			found = found || in
 			continue

@@ -141,14 +141,9 @@ func (t *Tracker) detect(c *callState) {
 			toSide[to] += s.Packets
 		}
 		// NAT: the source is not what the other side's SDP announced
-		if st.toEP {
-			if o := c.last[st.ep.side.other()]; o != nil && st.ep.index < len(o.media) {
-				want := o.media[st.ep.index].addr
-				if want.IsValid() && want != s.Src && s.Kind == KindRTP {
-					s.Problems = append(s.Problems, Problem{Kind: UnexpectedSource, Time: s.First, File: s.File, Frame: s.FirstFrame,
-						Detail: "media from " + s.Src.String() + ", SDP said " + want.String()})
-				}
-			}
+		if want := st.wantSrc; want.IsValid() && want != s.Src && s.Kind == KindRTP {
+			s.Problems = append(s.Problems, Problem{Kind: UnexpectedSource, Time: s.First, File: s.File, Frame: s.FirstFrame,
+				Detail: "media from " + s.Src.String() + ", SDP said " + want.String()})
 		}
 		// media after BYE
 		if !c.bye.IsZero() && s.Last.Sub(c.bye) > t.opts.AfterBye {

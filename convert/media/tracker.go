@@ -132,6 +132,7 @@ type state struct {
 	jbBase  float64 // minimum transit seen, ms
 	jbInit  bool
 	firstTS int64
+	wantSrc netip.AddrPort // what SDP announced as the source, if known
 	// loss bursts for BurstR
 	lossEvents int
 }
@@ -450,10 +451,22 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, now float
 		if st == nil {
 			st = t.newState(f, flowKey{}, h.SSRC, &capture.Media{File: file, Frame: frame, Time: at})
 			st.s.Src, st.s.Dst = f.srcdst()
-			if f.cur != nil && st.call != nil && f.cur.s.Packets > 0 {
+			var maps []pmap
+			if f.ep != nil {
+				maps = f.ep.maps
+			}
+			// a new SSRC for events (RFC 4733 from another source, as sipp
+			// plays them) is not a change of the audio source
+			if f.cur != nil && st.call != nil && f.cur.s.Packets > 0 && !isEvent(int(h.PayloadType), maps) && !isEvent(f.cur.s.PayloadType, maps) {
 				old := f.cur.s
 				st.s.Problems = append(st.s.Problems, Problem{Kind: SSRCChange, Time: at, File: file, Frame: frame,
 					Detail: "SSRC " + hex32(old.SSRC) + " -> " + hex32(h.SSRC) + " on " + old.Src.String() + " -> " + old.Dst.String()})
+			}
+			if ep := f.ep; ep != nil && f.toEP {
+				// the source the other side's SDP announced when the stream began
+				if o := ep.call.last[ep.side.other()]; o != nil && ep.index < len(o.media) {
+					st.wantSrc = o.media[ep.index].addr
+				}
 			}
 			f.prev = append(f.prev, st)
 		}

@@ -8,7 +8,7 @@ import (
 )
 
 // FuzzDecode: Decode and DecodeFixed agree on the header and the payload
-// offset, and a decoded packet re-encodes to the same header bytes.
+// offset, and a decoded packet re-encodes to the same fixed header and CSRCs.
 func FuzzDecode(f *testing.F) {
 	f.Add(rtpPacket(0x80|8, 7, 160, 0xDEADBEEF, []byte{1, 2, 3}))
 	f.Add(append(rtpPacket(101, 1, 0, 1, nil), 1, 0x8a, 3, 0x20))
@@ -33,8 +33,11 @@ func FuzzDecode(f *testing.F) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if !bytes.Equal(hb, b[:len(hb)]) {
-			t.Fatalf("header re-encodes to % x, was % x", hb, b[:len(hb)])
+		// the fixed header and CSRCs re-encode byte for byte (pion
+		// normalises the padding inside one-byte header extensions)
+		n := 12 + 4*len(p.CSRC)
+		if len(hb) < n || !bytes.Equal(hb[:n], b[:n]) {
+			t.Fatalf("header re-encodes to % x, was % x", hb, b[:n])
 		}
 	})
 }

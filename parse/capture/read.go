@@ -95,13 +95,12 @@ type reader struct {
 	hp    hep.Packet
 	asm   *tcp.Assembler
 	rec   pcap.Record
-	media Media
 	dup   dedup
 	hash  maphash.Hash
 	tls   map[tcp.Key]int // open TLS streams per connection (canonical key)
 
-	par   *parser   // the parse stage, nil when parsing inline
-	batch []pending // messages for the next hand-over to par
+	st  *stage // the handler stage
+	cur *batch // items for the next hand-over to st
 
 	// The frame being processed, for warnings raised inside callbacks.
 	frame  int
@@ -111,16 +110,13 @@ type reader struct {
 func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Handler) (Stats, error) {
 	r := &reader{file: name, opts: opts, h: h, dec: packet.NewDecoder(), tls: map[tcp.Key]int{}}
 	r.stats.Files = 1
-	r.media.File = name
 	win := opts.DuplicateWindow
 	if win <= 0 {
 		win = DefaultDuplicateWindow
 	}
 	r.dup.init(int64(win))
 	r.asm = tcp.NewAssembler(tcp.Config{}, (*tcpConsumer)(r))
-	if !opts.Media {
-		r.startParser()
-	}
+	r.startStage()
 	for {
 		done, err := r.records(ctx, pr)
 		if err != nil {
@@ -173,7 +169,7 @@ func (r *reader) records(ctx context.Context, pr *pcap.Reader) (done bool, err e
 
 // finish flushes the TCP streams still open and waits for the parse stage.
 func (r *reader) finish() {
-	defer r.stopParser()
+	defer r.stopStage()
 	defer r.recoverFrame()
 	r.asm.Flush()
 }
@@ -223,13 +219,21 @@ func (r *reader) record() {
 	case packet.ProtoUDP:
 		// Media nobody asked for is counted, not hashed: on a trunk it is
 		// 95% of the packets, and the duplicate check is most of its cost.
-		if !r.opts.Media && !hep.IsHEP(p.Payload) && !sip.IsStart(p.Payload) {
+		signalling := hep.IsHEP(p.Payload) || sip.IsStart(p.Payload)
+		if !r.opts.Media && !signalling {
 			if !isKeepalive(p.Payload) {
 				r.stats.MediaPackets++
 			}
 			return
 		}
-		if r.duplicate(src, dst, p.Proto, p.IPID, 0, p.Payload, ts) {
+		key := p.Payload
+		if !signalling && len(key) > mediaKeyLen {
+			// RTP and RTCP say which packet they are in their first
+			// bytes (SSRC, sequence, timestamp): hashing those, the
+			// length and the IP ID is enough, and it is the hot path.
+			key = key[:mediaKeyLen]
+		}
+		if r.duplicate(src, dst, p.Proto, p.IPID, uint32(len(p.Payload)), key, ts) {
 			return
 		}
 		r.udp(p.Payload, r.rec.Frame, ts, src, dst, enc)
@@ -241,13 +245,16 @@ func (r *reader) record() {
 	}
 }
 
+// mediaKeyLen is how much of a media payload the duplicate check hashes.
+const mediaKeyLen = 48
+
 // duplicate reports whether an identical packet was seen within the window:
 // same addresses, ports, IP identification and payload. The IP ID tells a
 // packet captured twice (same ID) from one an application sent twice, such
 // as the three identical RFC 4733 end-of-event packets (new IDs).
-func (r *reader) duplicate(src, dst netip.AddrPort, proto uint8, ipid, seq uint32, payload []byte, ts time.Time) bool {
-	if r.opts.KeepDuplicates || isEventEnd(payload) {
-		return false
+func (r *reader) duplicate(src, dst netip.AddrPort, proto uint8, ipid, seq uint32, payload []byte, ts time.Time) bool { // seq: the TCP sequence number, or the UDP payload length
+	if r.opts.KeepDuplicates || ipid == 0 && isEventEnd(payload) {
+		return false // without an IP ID, a repeated end-of-event packet is the sender's
 	}
 	var k [16 + 16 + 2 + 2 + 1 + 4 + 4]byte
 	a, b := src.Addr().As16(), dst.Addr().As16()
@@ -284,10 +291,7 @@ func (r *reader) udp(b []byte, frame int, ts time.Time, src, dst netip.AddrPort,
 	}
 	r.stats.MediaPackets++
 	if r.opts.Media {
-		m := &r.media
-		m.Frame, m.Time, m.Src, m.Dst, m.Payload = frame, ts, src, dst, b
-		r.h.Media(m)
-		m.Payload = nil
+		r.deliverMedia(b, frame, ts, src, dst)
 	}
 }
 
@@ -337,83 +341,179 @@ func (r *reader) datagram(b []byte, frame int, ts time.Time, src, dst netip.Addr
 	}
 }
 
-// deliver copies one message's bytes (the one copy out of the read buffers)
-// and hands it to the parse stage: inline when media is delivered too (the
-// handler then sees SIP and media in capture order), else in batches to the
-// parser goroutine, so that reading and parsing use two cores.
+// deliver copies one message's bytes (the one copy out of the read
+// buffers) and queues it for the handler stage.
 func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
 	m := &Message{File: r.file, Frame: frame, Time: ts.UTC(), Src: src, Dst: dst, Transport: tr, Encap: enc}
 	raw := make([]byte, len(b))
 	copy(raw, b)
-	if r.par == nil {
-		r.parse(&r.stats, pending{m: m, raw: raw, offset: r.offset})
-		return
-	}
-	r.batch = append(r.batch, pending{m: m, raw: raw, offset: r.offset})
-	if len(r.batch) == cap(r.batch) {
-		r.flushBatch()
-	}
+	r.cur.sips = append(r.cur.sips, pending{m: m, raw: raw, offset: r.offset})
+	r.queued()
 }
 
-// pending is a message waiting for the parse stage.
+// deliverMedia copies a media datagram into the current batch's arena and
+// queues it for the handler stage.
+func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.AddrPort) {
+	lo := len(r.cur.arena)
+	r.cur.arena = append(r.cur.arena, b...)
+	r.cur.media = append(r.cur.media, mediaItem{
+		nsip: int32(len(r.cur.sips)), lo: int32(lo), hi: int32(len(r.cur.arena)),
+		frame: frame, ts: ts.UnixNano(), offset: r.offset,
+		src: pack(src), dst: pack(dst),
+	})
+	r.queued()
+}
+
+// pending is a SIP message waiting to be parsed.
 type pending struct {
 	m      *Message
 	raw    []byte
 	offset int64
 }
 
-// batchSize is how many messages go to the parser goroutine at once.
-const batchSize = 64
-
-// parser is the parse stage running in its own goroutine.
-type parser struct {
-	in    chan []pending
-	done  chan struct{}
-	stats Stats // SIPMessages, Broken and Warnings counted by the stage
+// mediaItem is a media datagram waiting for the handler: its payload is
+// arena[lo:hi] of its batch. It holds no pointer, so queueing the 95% of a
+// trunk that is RTP costs the garbage collector nothing.
+type mediaItem struct {
+	nsip     int32 // SIP messages queued before it in the batch
+	lo, hi   int32
+	frame    int
+	ts       int64 // Unix nanoseconds
+	offset   int64
+	src, dst packedAddr
 }
 
-func (r *reader) startParser() {
-	r.par = &parser{in: make(chan []pending, 4), done: make(chan struct{})}
-	r.batch = make([]pending, 0, batchSize)
+// packedAddr is a netip.AddrPort without its zone pointer.
+type packedAddr struct {
+	ip   [16]byte
+	port uint16
+	v4   bool
+}
+
+func pack(ap netip.AddrPort) packedAddr {
+	a := ap.Addr()
+	return packedAddr{ip: a.As16(), port: ap.Port(), v4: a.Is4()}
+}
+
+func (p packedAddr) addrPort() netip.AddrPort {
+	a := netip.AddrFrom16(p.ip)
+	if p.v4 {
+		a = a.Unmap()
+	}
+	return netip.AddrPortFrom(a, p.port)
+}
+
+// batch is what goes to the handler stage at once: SIP messages and media
+// datagrams, each in capture order, media items saying where they stand
+// among the SIP ones, and the bytes of the media payloads.
+type batch struct {
+	sips  []pending
+	media []mediaItem
+	arena []byte
+}
+
+const (
+	batchItems = 256     // items per batch
+	batchBytes = 1 << 16 // arena bytes per batch (a batch is sent when either fills)
+	nBatches   = 8       // batches in flight; more are never allocated
+)
+
+// stage is the handler stage: it parses SIP and calls the Handler, in its
+// own goroutine, so that reading and decoding run beside it on another core.
+type stage struct {
+	in    chan *batch
+	free  chan *batch
+	done  chan struct{}
+	stats Stats // SIPMessages, Broken, BadPackets and Warnings of the stage
+	media Media // reused for each media call
+}
+
+func (r *reader) startStage() {
+	st := &stage{in: make(chan *batch, nBatches), free: make(chan *batch, nBatches), done: make(chan struct{})}
+	for range nBatches {
+		st.free <- &batch{
+			sips:  make([]pending, 0, batchItems),
+			media: make([]mediaItem, 0, batchItems),
+			arena: make([]byte, 0, batchBytes+2048),
+		}
+	}
+	st.media.File = r.file
+	r.st = st
+	r.cur = <-st.free
 	go func() {
-		defer close(r.par.done)
-		for batch := range r.par.in {
-			for _, p := range batch {
-				r.parse(&r.par.stats, p)
+		defer close(st.done)
+		for b := range st.in {
+			si := 0
+			for j := range b.media {
+				mi := &b.media[j]
+				for ; si < int(mi.nsip); si++ {
+					r.parse(&st.stats, &b.sips[si])
+				}
+				r.handleMedia(st, b, mi)
 			}
+			for ; si < len(b.sips); si++ {
+				r.parse(&st.stats, &b.sips[si])
+			}
+			clear(b.sips) // release the messages
+			b.sips, b.media, b.arena = b.sips[:0], b.media[:0], b.arena[:0]
+			st.free <- b
 		}
 	}()
 }
 
-func (r *reader) flushBatch() {
-	if len(r.batch) == 0 {
-		return
+// queued sends the current batch once it is full.
+func (r *reader) queued() {
+	if len(r.cur.sips) == cap(r.cur.sips) || len(r.cur.media) == cap(r.cur.media) || len(r.cur.arena) >= batchBytes {
+		r.flushBatch()
 	}
-	r.par.in <- r.batch
-	r.batch = make([]pending, 0, batchSize)
 }
 
-// stopParser waits for the parse stage to finish and merges its counts.
-func (r *reader) stopParser() {
-	if r.par == nil {
+func (r *reader) flushBatch() {
+	if len(r.cur.sips) == 0 && len(r.cur.media) == 0 {
+		return
+	}
+	r.st.in <- r.cur
+	r.cur = <-r.st.free
+}
+
+// stopStage waits for the handler stage to finish and merges its counts.
+func (r *reader) stopStage() {
+	if r.st == nil {
 		return
 	}
 	r.flushBatch()
-	close(r.par.in)
-	<-r.par.done
-	ps := &r.par.stats
+	close(r.st.in)
+	<-r.st.done
+	ps := &r.st.stats
 	r.stats.SIPMessages += ps.SIPMessages
 	r.stats.Broken += ps.Broken
 	r.stats.BadPackets += ps.BadPackets
 	for _, w := range ps.Warnings {
 		r.warnTo(&r.stats, w)
 	}
-	r.par = nil
+	r.st = nil
+}
+
+// handleMedia hands one media datagram to the handler. A panic in the
+// handler becomes a counted warning on its frame.
+func (r *reader) handleMedia(st *stage, b *batch, mi *mediaItem) {
+	defer func() {
+		if v := recover(); v != nil {
+			st.stats.BadPackets++
+			r.warnTo(&st.stats, Warning{File: r.file, Frame: mi.frame, Offset: mi.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
+		}
+	}()
+	m := &st.media
+	m.Frame, m.Time = mi.frame, time.Unix(0, mi.ts).UTC()
+	m.Src, m.Dst = mi.src.addrPort(), mi.dst.addrPort()
+	m.Payload = b.arena[mi.lo:mi.hi:mi.hi]
+	r.h.Media(m)
+	m.Payload = nil
 }
 
 // parse tokenizes one message and hands it to the handler, counting into st.
 // A panic in the parser or the handler becomes a counted warning.
-func (r *reader) parse(st *Stats, p pending) {
+func (r *reader) parse(st *Stats, p *pending) {
 	defer func() {
 		if v := recover(); v != nil {
 			st.BadPackets++
@@ -464,17 +564,24 @@ func isKeepalive(b []byte) bool {
 	return false
 }
 
-// dedup remembers packet hashes for a short capture-time window, in a
-// fixed-size open-addressing table plus a ring in arrival order, so the hot
-// path does not allocate once warmed up.
+// dedup remembers packet hashes for a short capture-time window. The table
+// is two generations of open-addressing slots, each covering half the
+// retention: when the newer one is older than that, the older one is cleared
+// and takes its place. No entry is ever deleted on its own, so the hot path
+// is one insert and at most two probes, and it does not allocate once the
+// tables have grown to the traffic's rate.
 type dedup struct {
 	window int64
 	retain int64 // how long entries stay, behind the latest time seen
 	latest int64
-	ring   []dupEntry // circular, arrival order
-	head   int
-	n      int
-	slots  []dupEntry // open addressing, h == 0 is empty
+	start  int64 // latest time when the current generation began
+	cur    int
+	gens   [2]dupGen
+}
+
+type dupGen struct {
+	slots []dupEntry // h == 0 is empty
+	n     int
 }
 
 type dupEntry struct {
@@ -482,7 +589,8 @@ type dupEntry struct {
 	ts int64
 }
 
-const maxDedup = 1 << 20
+// maxDedup bounds one generation; a fuller one ends early.
+const maxDedup = 1 << 21
 
 // dedupRetain is how long a packet is remembered, in capture time behind the
 // latest packet. It is much longer than the window because a capture of
@@ -494,8 +602,9 @@ const dedupRetain = int64(2 * time.Second)
 func (d *dedup) init(window int64) {
 	d.window = window
 	d.retain = max(window, dedupRetain)
-	d.ring = make([]dupEntry, 1024)
-	d.slots = make([]dupEntry, 2048)
+	for i := range d.gens {
+		d.gens[i].slots = make([]dupEntry, 1024)
+	}
 }
 
 // seen reports whether h was recorded within the window of ts, recording it
@@ -504,96 +613,52 @@ func (d *dedup) seen(h uint64, ts int64) bool {
 	if h == 0 {
 		h = 1
 	}
-	d.latest = max(d.latest, ts)
-	for d.n > 0 {
-		e := d.ring[d.head]
-		if d.latest-e.ts <= d.retain && d.n < maxDedup {
-			break
-		}
-		d.remove(e)
-		d.head = (d.head + 1) & (len(d.ring) - 1)
-		d.n--
+	if ts > d.latest {
+		d.latest = ts
 	}
-	mask := len(d.slots) - 1
-	for i := int(h) & mask; d.slots[i].h != 0; i = (i + 1) & mask {
-		if d.slots[i].h == h {
-			if dt := ts - d.slots[i].ts; dt <= d.window && dt >= -d.window {
-				return true
+	if d.latest-d.start > d.retain/2 || d.gens[d.cur].n >= maxDedup {
+		d.cur ^= 1
+		g := &d.gens[d.cur]
+		clear(g.slots)
+		g.n = 0
+		d.start = d.latest
+	}
+	for k := range d.gens {
+		g := &d.gens[k]
+		mask := len(g.slots) - 1
+		for i := int(h) & mask; g.slots[i].h != 0; i = (i + 1) & mask {
+			if g.slots[i].h == h {
+				if dt := ts - g.slots[i].ts; dt <= d.window && dt >= -d.window {
+					return true
+				}
 			}
-			d.slots[i].ts = ts // same packet long before (time went backwards)
-			d.push(h, ts)
-			return false
 		}
 	}
-	if d.n == len(d.ring) {
-		d.grow()
+	g := &d.gens[d.cur]
+	if 2*(g.n+1) > len(g.slots) {
+		g.grow()
 	}
-	d.insert(h, ts)
-	d.push(h, ts)
+	g.insert(h, ts)
 	return false
 }
 
-func (d *dedup) push(h uint64, ts int64) {
-	if d.n == len(d.ring) {
-		d.grow()
-	}
-	d.ring[(d.head+d.n)&(len(d.ring)-1)] = dupEntry{h, ts}
-	d.n++
-}
-
-func (d *dedup) insert(h uint64, ts int64) {
-	mask := len(d.slots) - 1
+func (g *dupGen) insert(h uint64, ts int64) {
+	mask := len(g.slots) - 1
 	i := int(h) & mask
-	for d.slots[i].h != 0 {
+	for g.slots[i].h != 0 {
 		i = (i + 1) & mask
 	}
-	d.slots[i] = dupEntry{h, ts}
+	g.slots[i] = dupEntry{h, ts}
+	g.n++
 }
 
-// remove deletes e from the table if it is still the live entry for e.h,
-// with backward-shift deletion.
-func (d *dedup) remove(e dupEntry) {
-	mask := len(d.slots) - 1
-	i := int(e.h) & mask
-	for d.slots[i].h != e.h {
-		if d.slots[i].h == 0 {
-			return
-		}
-		i = (i + 1) & mask
-	}
-	if d.slots[i].ts != e.ts {
-		return
-	}
-	for j := i; ; {
-		d.slots[i].h = 0
-		for {
-			j = (j + 1) & mask
-			if d.slots[j].h == 0 {
-				return
-			}
-			k := int(d.slots[j].h) & mask
-			// Move j to i unless its home k lies cyclically in (i, j].
-			if (i <= j && (k <= i || k > j)) || (i > j && k <= i && k > j) {
-				break
-			}
-		}
-		d.slots[i] = d.slots[j]
-		i = j
-	}
-}
-
-// grow doubles the ring and the table.
-func (d *dedup) grow() {
-	ring := make([]dupEntry, 2*len(d.ring))
-	for i := 0; i < d.n; i++ {
-		ring[i] = d.ring[(d.head+i)&(len(d.ring)-1)]
-	}
-	d.ring, d.head = ring, 0
-	old := d.slots
-	d.slots = make([]dupEntry, 2*len(ring))
+func (g *dupGen) grow() {
+	old := g.slots
+	g.slots = make([]dupEntry, 2*len(old))
+	g.n = 0
 	for _, e := range old {
 		if e.h != 0 {
-			d.insert(e.h, e.ts)
+			g.insert(e.h, e.ts)
 		}
 	}
 }

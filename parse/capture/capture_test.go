@@ -28,6 +28,8 @@ type frame struct {
 	seq      uint32
 	flags    uint8
 	payload  string
+	ipid     uint16 // IPv4 identification; 0 means 1
+	zeroID   bool   // identification 0 (as a sender that sets none, or IPv6)
 }
 
 var t0 = time.Date(2024, 5, 6, 7, 8, 9, 0, time.UTC)
@@ -75,7 +77,15 @@ func packetBytes(f frame) []byte {
 	l4 = append(l4, f.payload...)
 	ip := []byte{0x45, 0}
 	ip = be.AppendUint16(ip, uint16(20+len(l4)))
-	ip = append(ip, 0, 1, 0x40, 0, 64, proto, 0, 0)
+	id := f.ipid
+	switch {
+	case f.zeroID:
+		id = 0
+	case id == 0:
+		id = 1
+	}
+	ip = be.AppendUint16(ip, id)
+	ip = append(ip, 0x40, 0, 64, proto, 0, 0)
 	s4, d4 := src.Addr().As4(), dst.Addr().As4()
 	ip = append(ip, s4[:]...)
 	ip = append(ip, d4[:]...)
@@ -418,15 +428,29 @@ func TestRTPAllocs(t *testing.T) {
 }
 
 func TestEventEndNotDuplicate(t *testing.T) {
-	end := []byte{0x80, 0x65, 0x1f, 0x37, 0, 0, 0x0f, 0xa0, 0x12, 0x34, 0x56, 0x78, 0x01, 0x8a, 0x03, 0x20}
-	frames := []frame{
-		{at: 0, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: string(end)},
-		{at: 10 * time.Microsecond, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: string(end)},
-		{at: 20 * time.Microsecond, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: string(end)},
+	end := string([]byte{0x80, 0x65, 0x1f, 0x37, 0, 0, 0x0f, 0xa0, 0x12, 0x34, 0x56, 0x78, 0x01, 0x8a, 0x03, 0x20})
+	three := func(ids [3]uint16, zero bool) []frame {
+		var fs []frame
+		for i, id := range ids {
+			fs = append(fs, frame{at: time.Duration(i) * 10 * time.Microsecond, src: "10.0.0.1:6000", dst: "10.0.0.2:6100", payload: end, ipid: id, zeroID: zero})
+		}
+		return fs
 	}
-	_, st := readBytes(t, buildPcap(frames), Options{Media: true})
-	if st.MediaPackets != 3 || st.Duplicates != 0 {
-		t.Errorf("RFC 4733 end packets: %+v", st)
+	for _, tc := range []struct {
+		name   string
+		frames []frame
+		dups   int
+	}{
+		{"no IP ID: the sender's three end packets", three([3]uint16{}, true), 0},
+		{"new IP IDs: the sender's three end packets", three([3]uint16{7, 8, 9}, false), 0},
+		{"same IP ID: one packet captured three times", three([3]uint16{7, 7, 7}, false), 2},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			_, st := readBytes(t, buildPcap(tc.frames), Options{Media: true})
+			if st.MediaPackets != 3-tc.dups || st.Duplicates != tc.dups {
+				t.Errorf("%+v", st)
+			}
+		})
 	}
 }
 

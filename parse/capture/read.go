@@ -90,14 +90,14 @@ type reader struct {
 	h     Handler
 	stats Stats
 
-	dec   *packet.Decoder
-	pkt   packet.Packet
-	hp    hep.Packet
-	asm   *tcp.Assembler
-	rec   pcap.Record
-	dup   dedup
-	hash  maphash.Hash
-	tls   map[tcp.Key]int // open TLS streams per connection (canonical key)
+	dec  *packet.Decoder
+	pkt  packet.Packet
+	hp   hep.Packet
+	asm  *tcp.Assembler
+	rec  pcap.Record
+	dup  dedup
+	hash maphash.Hash
+	tls  map[tcp.Key]int // open TLS streams per connection (canonical key)
 
 	st  *stage // the handler stage
 	cur *batch // items for the next hand-over to st

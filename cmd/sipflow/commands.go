@@ -14,6 +14,7 @@ import (
 	"golang.org/x/term"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/hosts"
 	"github.com/sipflow/sipflow/render/text"
 )
@@ -63,20 +64,32 @@ func (o *viewOpts) textOptions(stdout io.Writer) (text.Options, error) {
 func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
 	var vo viewOpts
+	var mo mediaOpts
 	var asJSON bool
 	cmd := &cobra.Command{
 		Use:   "calls FILE...",
 		Short: "List the calls in captures, one line per call in time order",
-		Args:  needFiles,
+		Long: `List the calls in captures, one line per call in time order. The table
+reads SIP only; --json also measures each call's RTP streams (the objects
+of sipflow rtp --json) into its "streams".`,
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
 			in.noSDP, in.tz = true, vo.tz
-			res, err := load(cmd.Context(), args, in, call.Options{}, nil, stderr)
+			var tr *media.Tracker
+			if asJSON {
+				mopts, err := mo.options()
+				if err != nil {
+					return err
+				}
+				tr = media.NewTracker(mopts)
+			}
+			res, err := loadTracked(cmd.Context(), args, in, call.Options{}, nil, tr, stderr)
 			if err != nil {
 				return err
 			}
 			if asJSON {
-				err = text.CallsJSON(stdout, res.calls)
+				err = text.CallsMediaJSON(stdout, res.calls, tr.Finish())
 			} else {
 				to, terr := vo.textOptions(stdout)
 				if terr != nil {
@@ -91,7 +104,8 @@ func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 		},
 	}
 	in.register(cmd.Flags())
-	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per call per line (times always UTC)")
+	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per call per line, with its RTP streams (times always UTC)")
+	mo.registerJitterBuffer(cmd)
 	cmd.Flags().IntVar(&vo.width, "width", 0, "columns to fit (default: the terminal's, else 100)")
 	cmd.Flags().StringVar(&vo.tz, "tz", "UTC", "time zone for times shown (IANA name, or Local)")
 	return cmd
@@ -111,23 +125,31 @@ func finish(stderr io.Writer, in inputOpts, res *loadResult, took time.Duration)
 func newFlowCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
 	var vo viewOpts
+	var mo mediaOpts
 	var id string
 	cmd := &cobra.Command{
 		Use:   "flow --call ID FILE...",
 		Short: "Draw the ladder (sequence diagram) of one call",
-		Args:  needFiles,
+		Long: `Draw the ladder (sequence diagram) of one call. The header ends with one
+media line per RTP stream (direction, codec, packets, loss, max/mean jitter,
+MOS, problems), measured as sipflow rtp does.`,
+		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			to, err := vo.textOptions(stdout)
 			if err != nil {
 				return err
 			}
-			start := time.Now()
-			in.tz = vo.tz
-			c, res, err := selectCall(cmd, args, in, id, stderr)
+			mopts, err := mo.options()
 			if err != nil {
 				return err
 			}
-			if err := text.Flow(stdout, c, to); err != nil {
+			start := time.Now()
+			in.tz = vo.tz
+			c, cm, res, err := selectCall(cmd, args, in, id, &mopts, stderr)
+			if err != nil {
+				return err
+			}
+			if err := text.FlowMedia(stdout, c, cm, to); err != nil {
 				return err
 			}
 			return finish(stderr, in, res, time.Since(start))
@@ -135,6 +157,7 @@ func newFlowCmd(stdout, stderr io.Writer) *cobra.Command {
 	}
 	in.register(cmd.Flags())
 	vo.register(cmd)
+	mo.registerJitterBuffer(cmd)
 	cmd.Flags().StringVar(&id, "call", "", "the call `ID`: its index in the calls list, a Call-ID, or a unique prefix of one")
 	return cmd
 }
@@ -155,7 +178,7 @@ func newShowCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			start := time.Now()
 			in.tz = vo.tz
-			c, res, err := selectCall(cmd, args, in, id, stderr)
+			c, _, res, err := selectCall(cmd, args, in, id, nil, stderr)
 			if err != nil {
 				return err
 			}
@@ -180,10 +203,11 @@ var errNoCall = errors.New("no such call")
 
 // selectCall finds the call named by id in two passes: the first lists every
 // call (summaries only, so memory stays bounded), the second keeps the full
-// messages of the chosen call alone.
-func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, stderr io.Writer) (*call.Call, *loadResult, error) {
+// messages of the chosen call alone. With mo, the second pass also measures
+// the media, and the call's is returned (else nil).
+func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, mo *media.Options, stderr io.Writer) (*call.Call, *media.CallMedia, *loadResult, error) {
 	if id == "" {
-		return nil, nil, fmt.Errorf("%w: --call is required", errUsage)
+		return nil, nil, nil, fmt.Errorf("%w: --call is required", errUsage)
 	}
 	ctx := cmd.Context()
 	quiet := in
@@ -192,11 +216,11 @@ func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, std
 	// selector matching nothing is explained), not again by the second
 	res, err := load(ctx, files, quiet, call.Options{}, nil, stderr)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	target, err := pick(res.calls, id)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	want := map[string]bool{}
 	for _, cid := range target.CallIDs {
@@ -205,17 +229,27 @@ func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, std
 	keep := func(c *call.Call) bool {
 		return c.Start.Equal(target.Start) && slices.Equal(c.CallIDs, target.CallIDs)
 	}
-	res2, err := load(ctx, files, in, call.Options{KeepMsgs: true, KeepFull: func(cid string) bool { return want[cid] }}, keep, io.Discard)
+	// Media only here: the Tracker needs every call's SIP (a later call may
+	// take over an address) but keeps one small state per stream.
+	var tr *media.Tracker
+	if mo != nil {
+		tr = media.NewTracker(*mo)
+	}
+	res2, err := loadTracked(ctx, files, in, call.Options{KeepMsgs: true, KeepFull: func(cid string) bool { return want[cid] }}, keep, tr, io.Discard)
 	if err != nil {
-		return nil, nil, err
+		return nil, nil, nil, err
 	}
 	if len(res2.calls) != 1 {
-		return nil, nil, fmt.Errorf("%w: %q: the inputs changed between passes", errNoCall, id)
+		return nil, nil, nil, fmt.Errorf("%w: %q: the inputs changed between passes", errNoCall, id)
 	}
 	c := res2.calls[0]
 	c.Index = target.Index
 	res2.calls = res.calls // the summary counts every call
-	return c, res2, nil
+	var cm *media.CallMedia
+	if tr != nil {
+		cm = tr.Finish().ForCall(c.CallIDs)
+	}
+	return c, cm, res2, nil
 }
 
 // pick resolves an index, a Call-ID or a unique Call-ID prefix.

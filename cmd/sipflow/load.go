@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/capture"
 	"github.com/sipflow/sipflow/parse/pcap"
 	"github.com/sipflow/sipflow/parse/textlog"
@@ -50,6 +51,13 @@ type loadResult struct {
 // load reads every file in order into one Builder. A file that cannot be
 // read is reported on stderr and counted; the others are still read.
 func load(ctx context.Context, files []string, in inputOpts, bopts call.Options, keep func(*call.Call) bool, stderr io.Writer) (*loadResult, error) {
+	return loadTracked(ctx, files, in, bopts, keep, nil, stderr)
+}
+
+// loadTracked is load that also feeds tr, when not nil, every SIP message
+// and media datagram in capture order (SDP parsed, media delivered), so
+// that the same pass gives the calls and their streams: tr.Finish() after.
+func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.Options, keep func(*call.Call) bool, tr *media.Tracker, stderr io.Writer) (*loadResult, error) {
 	res := &loadResult{}
 	if in.correlate != nil {
 		bopts.CorrelationHeaders = []string{}
@@ -64,11 +72,16 @@ func load(ctx context.Context, files []string, in inputOpts, bopts call.Options,
 			res.calls = append(res.calls, c)
 		}
 	})
-	h := &feeder{b: b}
+	var h capture.Handler = &feeder{b: b}
+	if tr != nil {
+		h = &mediaFeeder{b: b, t: tr}
+		in.noSDP = false
+	}
 	rd, err := newInputReader(in)
 	if err != nil {
 		return nil, err
 	}
+	rd.capture.Media = tr != nil
 	for _, f := range files {
 		if err := ctx.Err(); err != nil {
 			return nil, err

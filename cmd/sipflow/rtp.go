@@ -23,7 +23,14 @@ type mediaOpts struct {
 func (o *mediaOpts) register(cmd *cobra.Command) {
 	fs := cmd.Flags()
 	fs.BoolVar(&o.heuristic, "rtp-heuristic", false, "also find RTP no SDP announced (version 2, plausible payload type, stable SSRC, rising sequence numbers)")
-	fs.DurationVar(&o.jitterBuffer, "jitter-buffer", media.DefaultJitterBuffer, "fixed jitter buffer simulated for the MOS")
+	o.registerJitterBuffer(cmd)
+}
+
+// registerJitterBuffer registers --jitter-buffer alone: the commands that
+// show a call's own streams (flow, calls --json, report) have no use for
+// --rtp-heuristic, whose streams belong to no call.
+func (o *mediaOpts) registerJitterBuffer(cmd *cobra.Command) {
+	cmd.Flags().DurationVar(&o.jitterBuffer, "jitter-buffer", media.DefaultJitterBuffer, "fixed jitter buffer simulated for the MOS")
 }
 
 func (o mediaOpts) options() (media.Options, error) {
@@ -112,37 +119,10 @@ func (f *mediaFeeder) Media(p *capture.Media) { f.t.Media(p) }
 // loadMedia is load with media delivered and measured: one pass gives the
 // calls and their streams.
 func loadMedia(ctx context.Context, files []string, in inputOpts, mo media.Options, stderr io.Writer) (*loadResult, *media.Result, error) {
-	res := &loadResult{}
-	bopts := call.Options{}
-	if in.correlate != nil {
-		bopts.CorrelationHeaders = []string{}
-		for _, h := range in.correlate {
-			if h != "none" && h != "" {
-				bopts.CorrelationHeaders = append(bopts.CorrelationHeaders, h)
-			}
-		}
-	}
-	b := call.NewBuilder(bopts, func(c *call.Call) { res.calls = append(res.calls, c) })
 	tr := media.NewTracker(mo)
-	h := &mediaFeeder{b: b, t: tr}
-	in.noSDP = false
-	rd, err := newInputReader(in)
+	res, err := loadTracked(ctx, files, in, call.Options{}, nil, tr, stderr)
 	if err != nil {
 		return nil, nil, err
 	}
-	rd.capture.Media = true
-	for _, f := range files {
-		if err := ctx.Err(); err != nil {
-			return nil, nil, err
-		}
-		st, err := rd.read(ctx, f, h)
-		res.stats.Add(st)
-		if err != nil {
-			fmt.Fprintf(stderr, "sipflow: %v\n", err)
-			res.failed++
-		}
-	}
-	b.Flush()
-	call.Sort(res.calls)
 	return res, tr.Finish(), nil
 }

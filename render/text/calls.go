@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/hosts"
 )
 
@@ -181,6 +182,9 @@ type CallJSON struct {
 	Retransmissions int      `json:"retransmissions"`
 	Broken          int      `json:"broken"`
 	Legs            int      `json:"legs"`
+	// Streams are the call's media streams, the objects of `sipflow rtp
+	// --json`, in order of first packet; [] when none (or media not read).
+	Streams []StreamJSON `json:"streams"`
 }
 
 // ms is d in milliseconds (microsecond precision), nil for a negative
@@ -232,6 +236,7 @@ func NewCallJSON(c *call.Call) CallJSON {
 		Retransmissions: c.Retransmissions,
 		Broken:          c.Broken,
 		Legs:            len(c.Legs),
+		Streams:         []StreamJSON{},
 	}
 	if j.CallIDs == nil {
 		j.CallIDs = []string{}
@@ -249,8 +254,15 @@ func NewCallJSON(c *call.Call) CallJSON {
 	return j
 }
 
-// CallsJSON writes one JSON object per call, one per line (NDJSON).
+// CallsJSON writes one JSON object per call, one per line (NDJSON), with
+// no streams: CallsMediaJSON adds them.
 func CallsJSON(w io.Writer, calls []*call.Call) error {
+	return CallsMediaJSON(w, calls, nil)
+}
+
+// CallsMediaJSON is CallsJSON with each call's streams from res (nil: none):
+// the same objects as RTPJSON writes, call-level problems included.
+func CallsMediaJSON(w io.Writer, calls []*call.Call, res *media.Result) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
 	enc.SetEscapeHTML(false)
@@ -258,9 +270,25 @@ func CallsJSON(w io.Writer, calls []*call.Call) error {
 		if c == nil {
 			continue
 		}
-		if err := enc.Encode(NewCallJSON(c)); err != nil {
+		j := NewCallJSON(c)
+		if res != nil {
+			j.Streams = CallStreamsJSON(c, res)
+		}
+		if err := enc.Encode(j); err != nil {
 			return fmt.Errorf("text: call %d: %w", c.Index, err)
 		}
 	}
 	return bw.Flush()
+}
+
+// CallStreamsJSON is the JSON of the streams of c's Call-IDs in res, in
+// order of first packet, as RTPJSON writes them; [] when none.
+func CallStreamsJSON(c *call.Call, res *media.Result) []StreamJSON {
+	out := []StreamJSON{}
+	for _, s := range res.ForCall(c.CallIDs).Streams {
+		j := NewStreamJSON(s, c.Index)
+		j.Problems = append(j.Problems, callProblems(res, s.CallID)...)
+		out = append(out, j)
+	}
+	return out
 }

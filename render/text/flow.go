@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 )
 
 // glyphs are the characters a ladder is drawn with.
@@ -44,6 +45,7 @@ type column struct {
 // flow holds what Flow computes before drawing.
 type flow struct {
 	c       *call.Call
+	cm      *media.CallMedia // nil: media was not read
 	o       Options
 	g       glyphs
 	ell     string
@@ -65,10 +67,20 @@ type flow struct {
 // writes a compact list instead ("A ──► B  INVITE (1)") under a legend of
 // host letters. No line is wider than o.Width.
 func Flow(w io.Writer, c *call.Call, o Options) error {
+	return FlowMedia(w, c, nil, o)
+}
+
+// FlowMedia is Flow with the call's measured media (media.Result.ForCall of
+// its Call-IDs): the header gains one line per stream, that is per
+// direction and SSRC (codec, packets, loss, max and mean jitter, MOS,
+// problems, DTMF digits), then the call's media problems in words. A nil cm
+// means media was not read and prints no media lines; a cm without streams
+// prints "Media: none seen".
+func FlowMedia(w io.Writer, c *call.Call, cm *media.CallMedia, o Options) error {
 	if c == nil {
 		return fmt.Errorf("text: nil call")
 	}
-	f := &flow{c: c, o: o, W: o.width(), ell: o.ellipsis(), idx: map[netip.AddrPort]int{}, unknown: -1, out: bufio.NewWriter(w)}
+	f := &flow{c: c, cm: cm, o: o, W: o.width(), ell: o.ellipsis(), idx: map[netip.AddrPort]int{}, unknown: -1, out: bufio.NewWriter(w)}
 	f.g = unicodeGlyphs
 	if o.ASCII {
 		f.g = asciiGlyphs
@@ -279,6 +291,7 @@ func (f *flow) header() {
 		}
 		f.wrap(ended)
 	}
+	f.media()
 	f.println("")
 }
 

@@ -173,8 +173,7 @@ func callProblems(res *media.Result, id string) []string {
 	}
 	var out []string
 	for _, p := range cm.Problems {
-		switch p.Kind {
-		case media.OneWay, media.NoMedia, media.PrivateSDP:
+		if callLevel(p.Kind) {
 			out = append(out, p.String())
 		}
 	}
@@ -195,15 +194,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		if n := idx[s.CallID]; n > 0 {
 			call = strconv.Itoa(n)
 		}
-		payload := s.Codec
-		if payload == "" {
-			payload = strconv.Itoa(s.PayloadType)
-		}
-		if s.Kind == media.KindFax {
-			payload = "T.38 fax"
-		} else if s.SRTP {
-			payload += "/SRTP"
-		}
+		payload := StreamCodec(s)
 		mos := "-"
 		if s.MOS >= 0 {
 			mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
@@ -232,8 +223,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		for _, id := range c.CallIDs {
 			if cm := res.Calls[id]; cm != nil {
 				for _, p := range cm.Problems {
-					switch p.Kind {
-					case media.OneWay, media.NoMedia, media.PrivateSDP:
+					if callLevel(p.Kind) {
 						notes = append(notes, fmt.Sprintf("  call %d: %s", c.Index, clean(p.String())))
 					}
 				}
@@ -257,8 +247,7 @@ func kinds(res *media.Result, id string) []string {
 	}
 	var out []string
 	for _, p := range cm.Problems {
-		switch p.Kind {
-		case media.OneWay, media.NoMedia, media.PrivateSDP:
+		if callLevel(p.Kind) {
 			out = append(out, p.Kind.String())
 		}
 	}

@@ -112,7 +112,7 @@ func TestCallsJSONEmptyCall(t *testing.T) {
 	if err := CallsJSON(&buf, []*call.Call{{Index: 9}}); err != nil {
 		t.Fatal(err)
 	}
-	want := `{"index":9,"call_id":"","call_ids":[],"start":null,"end":null,"method":"","from":"","to":"","from_display":"","to_display":"","from_uri":"","to_uri":"","request_uri":"","pai":"","diversion":"","final_status":0,"final_reason":"","state":"unknown","duration_ms":null,"setup_ms":0,"post_dial_delay_ms":0,"talk_ms":0,"end_cause":"","ended_by":null,"ended_by_caller":false,"reason":"","q850":0,"messages":0,"retransmissions":0,"broken":0,"legs":0}` + "\n"
+	want := `{"index":9,"call_id":"","call_ids":[],"start":null,"end":null,"method":"","from":"","to":"","from_display":"","to_display":"","from_uri":"","to_uri":"","request_uri":"","pai":"","diversion":"","final_status":0,"final_reason":"","state":"unknown","duration_ms":null,"setup_ms":0,"post_dial_delay_ms":0,"talk_ms":0,"end_cause":"","ended_by":null,"ended_by_caller":false,"reason":"","q850":0,"messages":0,"retransmissions":0,"broken":0,"legs":0,"streams":[]}` + "\n"
 	if buf.String() != want {
 		t.Errorf("got\n%s\nwant\n%s", buf.String(), want)
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/convert/redact"
 	"github.com/sipflow/sipflow/parse/hosts"
 	"github.com/sipflow/sipflow/render/pdf"
@@ -49,11 +50,14 @@ func keyOf(c *call.Call) callKey {
 func newReportCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
 	var ro reportOpts
+	var mo mediaOpts
 	cmd := &cobra.Command{
 		Use:   "report --format pdf [--call ID] [-o DIR] [--single] FILE...",
 		Short: "Write a PDF report per call (or one for all calls with --single)",
 		Long: `Write a PDF report per call: a summary in plain words, the ladder (one column
-per host, every arrow linked to the full message), and every message verbatim.
+per host, every arrow linked to the full message), the media quality of each
+RTP stream (loss, delta, jitter, MOS, problems in words), and every message
+verbatim.
 Without --call, every call gets a report; with --single, one PDF holds them all
 behind an index page. Files are named from date, time, from, to and Call-ID and
 never overwrite an existing file. --redact masks digest credentials; add
@@ -62,7 +66,7 @@ in documentation ranges): --redact=numbers,ips.`,
 		Args: needFiles,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			start := time.Now()
-			res, err := runReport(cmd, args, in, ro, stdout, stderr)
+			res, err := runReport(cmd, args, in, ro, mo, stdout, stderr)
 			if err != nil {
 				return err
 			}
@@ -81,12 +85,17 @@ in documentation ranges): --redact=numbers,ips.`,
 	fs.StringVar(&ro.redact, "redact", "", "redact for sharing: credentials always; add numbers, ips (comma-separated) or all")
 	fs.Lookup("redact").NoOptDefVal = "credentials"
 	fs.IntVar(&ro.digits, "redact-digits", redact.DefaultDigits, "digits of a phone number left visible by --redact=numbers")
+	mo.registerJitterBuffer(cmd)
 	return cmd
 }
 
-func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, stdout, stderr io.Writer) (*loadResult, error) {
+func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, mo mediaOpts, stdout, stderr io.Writer) (*loadResult, error) {
 	if ro.format != "pdf" {
 		return nil, fmt.Errorf("%w: --format %q: only pdf is supported", errUsage, ro.format)
+	}
+	mopts, err := mo.options()
+	if err != nil {
+		return nil, err
 	}
 	po := pdf.Options{}
 	loc, err := time.LoadLocation(ro.tz)
@@ -121,15 +130,19 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 	}
 
 	// Pass 1: summaries only, to number the calls as `sipflow calls` does
-	// and to pick the selection.
+	// and to pick the selection, and the media of every call: pass 2
+	// renders each call as soon as it ends, before its media would be
+	// known.
 	ctx := cmd.Context()
 	in.tz = ro.tz
 	quiet := in
 	quiet.quiet, quiet.noSDP = true, true
-	res, err := load(ctx, files, quiet, call.Options{}, nil, io.Discard)
+	tr := media.NewTracker(mopts)
+	res, err := loadTracked(ctx, files, quiet, call.Options{}, nil, tr, io.Discard)
 	if err != nil {
 		return nil, err
 	}
+	mres := tr.Finish()
 	selected := res.calls
 	if ro.id != "" {
 		c, err := pick(res.calls, ro.id)
@@ -173,15 +186,17 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 		if firstErr != nil {
 			return
 		}
+		cm := mres.ForCall(c.CallIDs)
 		if rd != nil {
 			c = rd.Call(c)
+			cm = redactMedia(rd, cm)
 		}
 		if doc != nil {
-			firstErr = doc.Add(c)
+			firstErr = doc.AddMedia(c, cm)
 			rendered++
 			return
 		}
-		name, err := writeExclusive(ro.outDir, pdf.FileName(c, loc), func(w io.Writer) error { return pdf.Write(w, c, po) })
+		name, err := writeExclusive(ro.outDir, pdf.FileName(c, loc), func(w io.Writer) error { return pdf.WriteMedia(w, c, cm, po) })
 		if err != nil {
 			firstErr = err
 			return
@@ -232,6 +247,29 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 	}
 	res2.calls = res.calls // the summary counts every call
 	return res2, nil
+}
+
+// redactMedia returns a copy of cm with the addresses, Call-IDs and the
+// problems' words redacted as rd redacts the call (same pseudonyms).
+func redactMedia(rd *redact.Redactor, cm *media.CallMedia) *media.CallMedia {
+	problems := func(ps []media.Problem) []media.Problem {
+		out := make([]media.Problem, len(ps))
+		for i, p := range ps {
+			p.Detail = rd.Text(p.Detail)
+			out[i] = p
+		}
+		return out
+	}
+	out := &media.CallMedia{CallID: rd.Text(cm.CallID), Fax: cm.Fax, Problems: problems(cm.Problems)}
+	for _, s := range cm.Streams {
+		c := *s
+		c.CallID = rd.Text(s.CallID)
+		c.Src, c.Dst = rd.AddrPort(s.Src), rd.AddrPort(s.Dst)
+		c.RTCP.CNAME = rd.Text(s.RTCP.CNAME)
+		c.Problems = problems(s.Problems)
+		out.Streams = append(out.Streams, &c)
+	}
+	return out
 }
 
 // errExists says every candidate file name was taken.

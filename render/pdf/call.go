@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/templates"
 )
 
@@ -47,6 +48,7 @@ type host struct {
 type callLayout struct {
 	*layout
 	c        *call.Call
+	cm       *media.CallMedia // nil: media was not analysed
 	o        *Options
 	t        *templates.Texts
 	id       string // anchor prefix, unique in the document
@@ -513,22 +515,6 @@ func (cl *callLayout) ladder() {
 		l.line(h.x-3, l.y, h.x+3, l.y, black, 0.4, false)
 	}
 	l.y += 4
-}
-
-// mediaSection says what is known about the media.
-func (cl *callLayout) mediaSection() {
-	l := cl.layout
-	if l.y+12 > l.bottom() {
-		l.newPage(cl.pw, cl.ph)
-	}
-	l.bookmark(cl.t.Text("media.title"), cl.o.bookmarkLevel+1, l.y)
-	l.text(margin, l.y+4, fBold, 10, black, cl.t.Text("media.title"))
-	l.y += 6
-	for _, s := range l.wrap(fRegular, textPt, cl.t.Text("media.none.analysed"), l.w-2*margin) {
-		l.text(margin, l.y+3, fRegular, textPt, black, s)
-		l.y += textLineH
-	}
-	l.y += 3
 }
 
 // appendix lays out every message verbatim, each headed by where it was

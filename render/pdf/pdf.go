@@ -21,6 +21,7 @@ import (
 	"codeberg.org/go-pdf/fpdf"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/hosts"
 	"github.com/sipflow/sipflow/templates"
 )
@@ -87,10 +88,11 @@ func (d *Document) width(f fontID, size float64, s string) float64 {
 	return d.pdf.GetStringWidth(s)
 }
 
-// layoutCall computes the ops of one call.
-func (d *Document) layoutCall(c *call.Call) []op {
+// layoutCall computes the ops of one call; cm is its media, nil if not
+// analysed.
+func (d *Document) layoutCall(c *call.Call, cm *media.CallMedia) []op {
 	o := d.o
-	cl := &callLayout{layout: &layout{m: d, cov: d.cov}, c: c, o: &o, t: o.Texts, id: "c" + strconv.Itoa(d.calls)}
+	cl := &callLayout{layout: &layout{m: d, cov: d.cov}, c: c, cm: cm, o: &o, t: o.Texts, id: "c" + strconv.Itoa(d.calls)}
 	cl.columns()
 	cl.newPage(cl.pw, cl.ph)
 	cl.summary()
@@ -102,8 +104,16 @@ func (d *Document) layoutCall(c *call.Call) []op {
 }
 
 // Add lays out and draws one call. Calls are numbered in the document in
-// the order added; Index refers to them by that order (1-based).
-func (d *Document) Add(c *call.Call) error {
+// the order added; Index refers to them by that order (1-based). Its media
+// section says media was not analysed: AddMedia gives the streams.
+func (d *Document) Add(c *call.Call) error { return d.AddMedia(c, nil) }
+
+// AddMedia is Add with the call's measured media (media.Result.ForCall of
+// its Call-IDs): the "Media quality" section shows one row per stream
+// (direction, codec, packets, loss, max delta, max/mean jitter, MOS) with
+// its problems in words, or says no media was seen. A nil cm means media
+// was not analysed.
+func (d *Document) AddMedia(c *call.Call, cm *media.CallMedia) error {
 	if c == nil {
 		return fmt.Errorf("%w: nil call", ErrRender)
 	}
@@ -111,7 +121,7 @@ func (d *Document) Add(c *call.Call) error {
 		d.setDate(c.Start)
 	}
 	d.calls++
-	ops := d.layoutCall(c)
+	ops := d.layoutCall(c, cm)
 	d.draw(ops)
 	if d.pdf.Err() {
 		return fmt.Errorf("%w: call %d: %v", ErrRender, c.Index, d.pdf.Error())
@@ -275,12 +285,15 @@ func (d *Document) Write(w io.Writer) error {
 }
 
 // Write renders one call as a PDF on w.
-func Write(w io.Writer, c *call.Call, o Options) error {
+func Write(w io.Writer, c *call.Call, o Options) error { return WriteMedia(w, c, nil, o) }
+
+// WriteMedia renders one call and its media (see AddMedia) as a PDF on w.
+func WriteMedia(w io.Writer, c *call.Call, cm *media.CallMedia, o Options) error {
 	d, err := NewDocument(o)
 	if err != nil {
 		return err
 	}
-	if err := d.Add(c); err != nil {
+	if err := d.AddMedia(c, cm); err != nil {
 		return err
 	}
 	return d.Write(w)
@@ -289,13 +302,16 @@ func Write(w io.Writer, c *call.Call, o Options) error {
 // Layout returns the text dump of a call's layout: every page, text, line,
 // arrowhead, link and anchor with its position. Tests compare it with a
 // golden file; it needs no PDF tool.
-func Layout(w io.Writer, c *call.Call, o Options) error {
+func Layout(w io.Writer, c *call.Call, o Options) error { return LayoutMedia(w, c, nil, o) }
+
+// LayoutMedia is Layout with the call's media (see AddMedia).
+func LayoutMedia(w io.Writer, c *call.Call, cm *media.CallMedia, o Options) error {
 	d, err := NewDocument(o)
 	if err != nil {
 		return err
 	}
 	d.calls++
-	return dump(w, d.layoutCall(c))
+	return dump(w, d.layoutCall(c, cm))
 }
 
 // FileName is a safe file name for a call's report: date, time, from, to

@@ -101,7 +101,7 @@ func TestNoOverlap(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.calls++
-			ops := d.layoutCall(c)
+			ops := d.layoutCall(c, nil)
 			sizes := map[int][2]float64{}
 			for _, o := range ops {
 				if o.kind == opPage {
@@ -137,7 +137,7 @@ func TestLinks(t *testing.T) {
 				t.Fatal(err)
 			}
 			d.calls++
-			ops := d.layoutCall(c)
+			ops := d.layoutCall(c, nil)
 			anchors := map[string]bool{}
 			links := 0
 			for _, o := range ops {
@@ -240,7 +240,7 @@ func TestPageChoice(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			ops := d.layoutCall(tc.c)
+			ops := d.layoutCall(tc.c, nil)
 			for _, o := range ops {
 				if o.kind == opPage && (o.orient != tc.orient || o.w != tc.w || o.h != tc.h) {
 					t.Fatalf("page %d is %s %.0fx%.0f, want %s %.0fx%.0f", o.pageInCall, o.orient, o.w, o.h, tc.orient, tc.w, tc.h)
@@ -261,7 +261,7 @@ func TestLongCallPages(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	ops := d.layoutCall(c)
+	ops := d.layoutCall(c, nil)
 	headers := map[int]int{}
 	arrows := 0
 	for _, o := range ops {

@@ -13,6 +13,7 @@ import (
 	"golang.org/x/text/width"
 
 	"github.com/sipflow/sipflow/convert/call"
+	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/hosts"
 )
 
@@ -171,4 +172,37 @@ func TestFuzzCallShape(t *testing.T) {
 	if c.Msgs[0].Src.IsValid() || c.Msgs[0].Dst.IsValid() {
 		t.Errorf("byte 0 should give an unknown party: %v", fmt.Sprint(c.Msgs[0].Src, c.Msgs[0].Dst))
 	}
+}
+
+// FuzzFlowMedia draws the media lines with a codec name, a problem's words
+// and a DTMF digit taken from the input (they come off the wire): every
+// line fits the width, no control character gets out, and each stream has
+// its line.
+func FuzzFlowMedia(f *testing.F) {
+	f.Add("PCMU", "media only toward the callee (12 packets)", "5", 100, false)
+	f.Add("telephone-event\x1b[2J", "\u202eevil \x00 detail 日本語", "#", 20, true)
+	f.Add(strings.Repeat("G7", 80), strings.Repeat("word ", 100), "", 300, false)
+	f.Fuzz(func(t *testing.T, codec, detail, digit string, w int, ascii bool) {
+		if w < 0 {
+			w = -(w + 1)
+		}
+		w = 20 + w%281
+		c := basicCall()
+		_, cm := testMedia(c)
+		for _, s := range cm.Streams {
+			s.Codec = codec
+			s.Events = append(s.Events, media.DTMF{Digit: digit})
+		}
+		cm.Problems[0].Detail = detail
+		cm.Streams[1].Problems[0].Detail = detail
+		var buf bytes.Buffer
+		if err := FlowMedia(&buf, c, cm, Options{Width: w, ASCII: ascii, Location: cet}); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		checkLines(t, "FlowMedia", out, w)
+		if n := strings.Count(out, "  192.168.1."); n < len(cm.Streams) {
+			t.Fatalf("%d stream lines for %d streams:\n%s", n, len(cm.Streams), out)
+		}
+	})
 }

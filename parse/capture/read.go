@@ -344,10 +344,11 @@ func (r *reader) datagram(b []byte, frame int, ts time.Time, src, dst netip.Addr
 // deliver copies one message's bytes (the one copy out of the read
 // buffers) and queues it for the handler stage.
 func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
-	m := &Message{File: r.file, Frame: frame, Time: ts.UTC(), Src: src, Dst: dst, Transport: tr, Encap: enc}
 	raw := make([]byte, len(b))
 	copy(raw, b)
-	r.cur.sips = append(r.cur.sips, pending{m: m, raw: raw, offset: r.offset})
+	r.cur.sips = append(r.cur.sips, pending{
+		raw: raw, offset: r.offset, frame: frame, ts: ts, src: src, dst: dst, tr: tr, enc: enc,
+	})
 	r.queued()
 }
 
@@ -364,11 +365,16 @@ func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.
 	r.queued()
 }
 
-// pending is a SIP message waiting to be parsed.
+// pending is a SIP message waiting to be parsed (the Message is made in the
+// handler stage, which has the time to spare).
 type pending struct {
-	m      *Message
-	raw    []byte
-	offset int64
+	raw      []byte
+	offset   int64
+	frame    int
+	ts       time.Time
+	src, dst netip.AddrPort
+	tr       Transport
+	enc      Encap
 }
 
 // mediaItem is a media datagram waiting for the handler: its payload is
@@ -517,18 +523,19 @@ func (r *reader) parse(st *Stats, p *pending) {
 	defer func() {
 		if v := recover(); v != nil {
 			st.BadPackets++
-			r.warnTo(st, Warning{File: r.file, Frame: p.m.Frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
+			r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
 		}
 	}()
-	if err := sip.ParseWith(p.raw, &p.m.SIP, sip.Options{NoSDP: r.opts.NoSDP}); err != nil {
-		r.warnTo(st, Warning{File: r.file, Frame: p.m.Frame, Offset: p.offset, Err: err})
+	m := &Message{File: r.file, Frame: p.frame, Time: p.ts.UTC(), Src: p.src, Dst: p.dst, Transport: p.tr, Encap: p.enc}
+	if err := sip.ParseWith(p.raw, &m.SIP, sip.Options{NoSDP: r.opts.NoSDP}); err != nil {
+		r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: err})
 		return
 	}
 	st.SIPMessages++
-	if len(p.m.SIP.Problems) > 0 {
+	if len(m.SIP.Problems) > 0 {
 		st.Broken++
 	}
-	r.h.SIP(p.m)
+	r.h.SIP(m)
 }
 
 // isEventEnd reports an RFC 4733 end-of-event packet: a bare RTP header and

@@ -168,27 +168,36 @@ func (c *classicReader) recycle(b []byte) {
 // ZeroCopyReadPacketData returns the next record; data is valid until the
 // next call.
 func (c *classicReader) ZeroCopyReadPacketData() (data []byte, ci gopacket.CaptureInfo, err error) {
-	if err = c.fill(16); err != nil {
-		return nil, ci, err
+	var rec Record
+	err = c.next(&rec)
+	ci.Timestamp, ci.CaptureLength, ci.Length = rec.Time, len(rec.Data), rec.OrigLen
+	return rec.Data, ci, err
+}
+
+// next fills rec's Time, Data and OrigLen with the next record; Data is
+// valid until the next call.
+func (c *classicReader) next(rec *Record) error {
+	if err := c.fill(16); err != nil {
+		return err
 	}
 	h := c.buf[c.s : c.s+16]
 	sec, frac := c.order.Uint32(h[0:4]), c.order.Uint32(h[4:8])
-	ci.CaptureLength = int(c.order.Uint32(h[8:12]))
-	ci.Length = int(c.order.Uint32(h[12:16]))
-	ci.Timestamp = time.Unix(int64(sec), int64(frac)*c.nanos).UTC()
+	caplen := int(c.order.Uint32(h[8:12]))
+	rec.OrigLen = int(c.order.Uint32(h[12:16]))
+	rec.Time = time.Unix(int64(sec), int64(frac)*c.nanos).UTC()
 	switch {
-	case ci.CaptureLength > c.maxCap:
-		return nil, ci, fmt.Errorf("capture length exceeds snap length: %d > %d", ci.CaptureLength, c.maxCap)
-	case ci.CaptureLength > ci.Length:
-		return nil, ci, fmt.Errorf("capture length exceeds original packet length: %d > %d", ci.CaptureLength, ci.Length)
+	case caplen > c.maxCap:
+		return fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, c.maxCap)
+	case caplen > rec.OrigLen:
+		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, rec.OrigLen)
 	}
-	if err = c.fill(16 + ci.CaptureLength); err != nil {
+	if err := c.fill(16 + caplen); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
-		return nil, ci, err
+		return err
 	}
-	data = c.buf[c.s+16 : c.s+16+ci.CaptureLength : c.s+16+ci.CaptureLength]
-	c.s += 16 + ci.CaptureLength
-	return data, ci, nil
+	rec.Data = c.buf[c.s+16 : c.s+16+caplen : c.s+16+caplen]
+	c.s += 16 + caplen
+	return nil
 }

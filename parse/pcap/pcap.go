@@ -283,6 +283,16 @@ func (r *Reader) Next(rec *Record) error {
 	if r.err != nil {
 		return r.err
 	}
+	if r.cl != nil { // the hot path: no interface call, no CaptureInfo
+		start := r.cl.pos()
+		if err := r.cl.next(rec); err != nil {
+			r.err = r.classify(err, start)
+			return r.err
+		}
+		r.frames++
+		rec.Frame, rec.Offset, rec.LinkType = r.frames, start, r.linkType
+		return nil
+	}
 	start := r.pos()
 	if r.ng != nil {
 		start = r.ngRecordStart(start)

@@ -126,6 +126,7 @@ func newFlowCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
 	var vo viewOpts
 	var mo mediaOpts
+	var ro redactOpts
 	var id string
 	cmd := &cobra.Command{
 		Use:   "flow --call ID FILE...",
@@ -145,10 +146,15 @@ MOS, problems), measured as sipflow rtp does.`,
 			}
 			start := time.Now()
 			in.tz = vo.tz
+			rd, err := ro.redactor(cmd)
+			if err != nil {
+				return err
+			}
 			c, cm, res, err := selectCall(cmd, args, in, id, &mopts, stderr)
 			if err != nil {
 				return err
 			}
+			c, cm = redactCall(rd, c, cm)
 			if err := text.FlowMedia(stdout, c, cm, to); err != nil {
 				return err
 			}
@@ -158,6 +164,7 @@ MOS, problems), measured as sipflow rtp does.`,
 	in.register(cmd.Flags())
 	vo.register(cmd)
 	mo.registerJitterBuffer(cmd)
+	ro.register(cmd)
 	cmd.Flags().StringVar(&id, "call", "", "the call `ID`: its index in the calls list, a Call-ID, or a unique prefix of one")
 	return cmd
 }
@@ -165,6 +172,7 @@ MOS, problems), measured as sipflow rtp does.`,
 func newShowCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
 	var vo viewOpts
+	var ro redactOpts
 	var id string
 	var msg int
 	cmd := &cobra.Command{
@@ -178,10 +186,15 @@ func newShowCmd(stdout, stderr io.Writer) *cobra.Command {
 			}
 			start := time.Now()
 			in.tz = vo.tz
+			rd, err := ro.redactor(cmd)
+			if err != nil {
+				return err
+			}
 			c, _, res, err := selectCall(cmd, args, in, id, nil, stderr)
 			if err != nil {
 				return err
 			}
+			c, _ = redactCall(rd, c, nil)
 			if msg < 0 || msg > len(c.Msgs) {
 				return fmt.Errorf("%w: --message %d: call %d has %d messages", errUsage, msg, c.Index, len(c.Msgs))
 			}
@@ -195,6 +208,7 @@ func newShowCmd(stdout, stderr io.Writer) *cobra.Command {
 	vo.register(cmd)
 	cmd.Flags().StringVar(&id, "call", "", "the call `ID`: its index in the calls list, a Call-ID, or a unique prefix of one")
 	cmd.Flags().IntVar(&msg, "message", 0, "only message N (1-based) of the call")
+	ro.register(cmd)
 	return cmd
 }
 

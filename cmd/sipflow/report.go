@@ -15,7 +15,6 @@ import (
 
 	"github.com/sipflow/sipflow/convert/call"
 	"github.com/sipflow/sipflow/convert/media"
-	"github.com/sipflow/sipflow/convert/redact"
 	"github.com/sipflow/sipflow/parse/hosts"
 	"github.com/sipflow/sipflow/render/pdf"
 )
@@ -28,8 +27,7 @@ type reportOpts struct {
 	single    bool
 	hostsFile string
 	tz        string
-	redact    string
-	digits    int
+	redact    redactOpts
 }
 
 // callKey identifies a call across the two passes over the inputs.
@@ -82,9 +80,7 @@ in documentation ranges): --redact=numbers,ips.`,
 	fs.BoolVar(&ro.single, "single", false, "one PDF with every selected call, behind an index page")
 	fs.StringVar(&ro.hostsFile, "hosts", "", "file naming hosts: lines of \"ADDRESS[:PORT] NAME\"")
 	fs.StringVar(&ro.tz, "tz", "UTC", "time zone for times shown (IANA name, or Local)")
-	fs.StringVar(&ro.redact, "redact", "", "redact for sharing: credentials always; add numbers, ips (comma-separated) or all")
-	fs.Lookup("redact").NoOptDefVal = "credentials"
-	fs.IntVar(&ro.digits, "redact-digits", redact.DefaultDigits, "digits of a phone number left visible by --redact=numbers")
+	ro.redact.register(cmd)
 	mo.registerJitterBuffer(cmd)
 	return cmd
 }
@@ -110,20 +106,9 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 		}
 		po.Hosts = m
 	}
-	var rd *redact.Redactor
-	if cmd.Flags().Changed("redact") {
-		o, err := redact.ParseSpec(ro.redact)
-		if err != nil {
-			return nil, fmt.Errorf("%w: --redact: %v", errUsage, err)
-		}
-		if ro.digits < 0 {
-			return nil, fmt.Errorf("%w: --redact-digits %d: want 0 or more", errUsage, ro.digits)
-		}
-		o.Digits = ro.digits
-		if ro.digits == 0 {
-			o.Digits = -1 // keep none
-		}
-		rd = redact.New(o)
+	rd, err := ro.redact.redactor(cmd)
+	if err != nil {
+		return nil, err
 	}
 	if err := os.MkdirAll(ro.outDir, 0o755); err != nil {
 		return nil, fmt.Errorf("-o %s: %w", ro.outDir, err)
@@ -247,29 +232,6 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 	}
 	res2.calls = res.calls // the summary counts every call
 	return res2, nil
-}
-
-// redactMedia returns a copy of cm with the addresses, Call-IDs and the
-// problems' words redacted as rd redacts the call (same pseudonyms).
-func redactMedia(rd *redact.Redactor, cm *media.CallMedia) *media.CallMedia {
-	problems := func(ps []media.Problem) []media.Problem {
-		out := make([]media.Problem, len(ps))
-		for i, p := range ps {
-			p.Detail = rd.Text(p.Detail)
-			out[i] = p
-		}
-		return out
-	}
-	out := &media.CallMedia{CallID: rd.Text(cm.CallID), Fax: cm.Fax, Problems: problems(cm.Problems)}
-	for _, s := range cm.Streams {
-		c := *s
-		c.CallID = rd.Text(s.CallID)
-		c.Src, c.Dst = rd.AddrPort(s.Src), rd.AddrPort(s.Dst)
-		c.RTCP.CNAME = rd.Text(s.RTCP.CNAME)
-		c.Problems = problems(s.Problems)
-		out.Streams = append(out.Streams, &c)
-	}
-	return out
 }
 
 // errExists says every candidate file name was taken.

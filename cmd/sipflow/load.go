@@ -48,8 +48,10 @@ type loadResult struct {
 	failed int // inputs that could not be read at all
 }
 
-// load reads every file in order into one Builder. A file that cannot be
-// read is reported on stderr and counted; the others are still read.
+// load reads every file into one Builder: up to maxMerged files side by
+// side, merged by time (a packet two of them hold counts once), more one
+// after another. A file that cannot be read is reported on stderr and
+// counted; the others are still read.
 func load(ctx context.Context, files []string, in inputOpts, bopts call.Options, keep func(*call.Call) bool, stderr io.Writer) (*loadResult, error) {
 	return loadTracked(ctx, files, in, bopts, keep, nil, stderr)
 }
@@ -82,16 +84,29 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 		return nil, err
 	}
 	rd.capture.Media = tr != nil
-	for _, f := range files {
+	if len(files) > 1 && len(files) <= maxMerged {
+		stats, errs := rd.readMerged(ctx, files, h)
+		for i := range files {
+			res.stats.Add(stats[i])
+			if errs[i] != nil {
+				fmt.Fprintf(stderr, "sipflow: %v\n", errs[i])
+				res.failed++
+			}
+		}
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
-		st, err := rd.read(ctx, f, h)
-		res.stats.Add(st)
-		if err != nil {
-			fmt.Fprintf(stderr, "sipflow: %v\n", err)
-			res.failed++
-			continue
+	} else {
+		for _, f := range files {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+			st, err := rd.read(ctx, f, h)
+			res.stats.Add(st)
+			if err != nil {
+				fmt.Fprintf(stderr, "sipflow: %v\n", err)
+				res.failed++
+			}
 		}
 	}
 	b.Flush()

@@ -24,9 +24,11 @@ var (
 
 // sim builds a call: SIP messages and RTP packets fed to a Tracker.
 type sim struct {
-	t     *testing.T
-	tr    *Tracker
-	frame int
+	t      *testing.T
+	tr     *Tracker
+	frame  int
+	callID string        // Call-ID of the messages ("call-1" if empty)
+	base   time.Duration // added to every time
 }
 
 func newSim(t *testing.T) *sim { return &sim{t: t, tr: NewTracker(Options{})} }
@@ -43,9 +45,13 @@ func (s *sim) sip(at time.Duration, src, dst netip.AddrPort, start, cseq, fromTa
 	if body != "" {
 		ct = "Content-Type: application/sdp\r\n"
 	}
-	raw := fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=%s\r\nTo: <sip:b@x>%s\r\nCall-ID: call-1\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s",
-		start, src, fromTag, toTag, cseq, ct, len(body), body)
-	m := &capture.Message{File: "sim", Frame: s.frame, Time: t0.Add(at), Src: src, Dst: dst}
+	id := s.callID
+	if id == "" {
+		id = "call-1"
+	}
+	raw := fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=%s\r\nTo: <sip:b@x>%s\r\nCall-ID: %s\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s",
+		start, src, fromTag, toTag, id, cseq, ct, len(body), body)
+	m := &capture.Message{File: "sim", Frame: s.frame, Time: t0.Add(s.base + at), Src: src, Dst: dst}
 	if err := sip.Parse([]byte(raw), &m.SIP); err != nil {
 		s.t.Fatal(err)
 	}
@@ -61,7 +67,7 @@ func (s *sim) rtp(at time.Duration, src, dst netip.AddrPort, ssrc uint32, pt uin
 		binary.BigEndian.PutUint16(b[2:], uint16(seq0+i))
 		binary.BigEndian.PutUint32(b[4:], uint32(seq0+i)*160)
 		binary.BigEndian.PutUint32(b[8:], ssrc)
-		s.tr.Media(&capture.Media{File: "sim", Frame: s.frame, Time: t0.Add(at + time.Duration(i)*20*time.Millisecond), Src: src, Dst: dst, Payload: b})
+		s.tr.Media(&capture.Media{File: "sim", Frame: s.frame, Time: t0.Add(s.base + at + time.Duration(i)*20*time.Millisecond), Src: src, Dst: dst, Payload: b})
 	}
 }
 

@@ -23,7 +23,7 @@ func (s side) other() side { return 1 - s }
 
 // endpoint is one address:port an SDP announced for media (or RTCP).
 type endpoint struct {
-	gen   uint32 // bumped each time a new SDP re-announces the address
+	gen   uint32 // bumped each time a new SDP re-announces the address, or another call takes it over
 	call  *callState
 	side  side
 	index int // m= line index in the SDP
@@ -295,12 +295,18 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 	return info
 }
 
-// setEndpoint records ep at a, updating in place so cached flows see it.
+// setEndpoint records ep at a. Within one call the endpoint is updated in
+// place so cached flows see it; another Call-ID (a later call reusing the
+// port) gets a new endpoint, so the streams measured so far keep what their
+// own call said, and the old one's gen moves so cached flows look again.
 func (t *Tracker) setEndpoint(a netip.AddrPort, ep endpoint) {
 	if old := t.eps[a]; old != nil {
-		ep.gen = old.gen + 1
-		*old = ep
-		return
+		if old.call == ep.call {
+			ep.gen = old.gen + 1
+			*old = ep
+			return
+		}
+		old.gen++
 	}
 	e := ep
 	t.eps[a] = &e
@@ -317,7 +323,7 @@ func (t *Tracker) Media(p *capture.Media) {
 		t.flows[k] = f
 	}
 	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || (f.ep != nil && f.ep.gen != f.epGen) {
-		t.resolve(f, k)
+		t.resolve(f, k, p.Time)
 	}
 	switch f.kind {
 	case flowIgnore:
@@ -343,7 +349,7 @@ func (t *Tracker) Media(p *capture.Media) {
 	t.onRTP(f, p.Payload, &t.hdr, p.Time, now, p.Frame, p.File)
 }
 
-func (t *Tracker) resolve(f *flow, k flowKey) {
+func (t *Tracker) resolve(f *flow, k flowKey, at time.Time) {
 	f.ep, f.toEP = nil, false
 	if ep := t.eps[k.dst]; ep != nil {
 		f.ep, f.toEP = ep, true
@@ -352,6 +358,7 @@ func (t *Tracker) resolve(f *flow, k flowKey) {
 	}
 	if f.ep != nil {
 		f.epGen = f.ep.gen
+		t.newSession(f, at)
 	}
 	switch {
 	case f.ep == nil && f.kind == flowRTP:
@@ -366,6 +373,25 @@ func (t *Tracker) resolve(f *flow, k flowKey) {
 		f.kind = flowFax
 	default:
 		f.kind = flowRTP
+	}
+}
+
+// newSession starts new streams on f when its endpoint now belongs to
+// another Call-ID than its streams and that call is over: its BYE was seen,
+// or the flow has been silent for longer than Options.Gap (either way: a later file of
+// the input may be earlier in time). Media that goes on flowing across the
+// new SDP (a B2BUA announcing one address in both legs) stays one stream,
+// as it is one stream on the wire.
+func (t *Tracker) newSession(f *flow, at time.Time) {
+	st := f.cur
+	if st == nil {
+		st = f.fax
+	}
+	if st == nil || st.call == nil || st.call == f.ep.call {
+		return
+	}
+	if idle := at.Sub(st.s.Last); !st.call.bye.IsZero() || idle > t.opts.Gap || idle < -t.opts.Gap {
+		f.cur, f.prev, f.fax = nil, nil, nil
 	}
 }
 

@@ -1,0 +1,199 @@
+package media
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/capture"
+)
+
+// feed hands a capture's SIP and media to a Tracker.
+type feed struct{ t *Tracker }
+
+func (f feed) SIP(m *capture.Message) { f.t.SIP(m) }
+func (f feed) Media(p *capture.Media) { f.t.Media(p) }
+
+// readInto feeds the files, in order, to one Tracker and finishes it.
+func readInto(t *testing.T, files ...string) *Result {
+	t.Helper()
+	tr := NewTracker(Options{})
+	for _, f := range files {
+		if _, err := capture.ReadFile(context.Background(), f, capture.Options{Media: true}, feed{tr}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return tr.Finish()
+}
+
+// callSummary is what must not change when other calls share the input:
+// each stream's figures and problems, and the call's problems.
+func callSummary(cm *CallMedia) string {
+	if cm == nil {
+		return "<no media>"
+	}
+	var b strings.Builder
+	for _, s := range cm.Streams {
+		fmt.Fprintf(&b, "%s -> %s 0x%08X %s packets %d expected %d lost %d dup %d seqerr %d late %d maxdelta %.3f maxjitter %.3f meanjitter %.3f MOS %.2f dtmf %d\n",
+			s.Src, s.Dst, s.SSRC, s.Codec, s.Packets, s.Expected, s.Lost, s.Duplicates, s.SequenceErrors, s.JitterBufferLate,
+			s.MaxDelta, s.MaxJitter, s.MeanJitter, s.MOS, len(s.Events))
+	}
+	var ps []string
+	for _, p := range cm.Problems {
+		ps = append(ps, p.String())
+	}
+	slices.Sort(ps)
+	b.WriteString(strings.Join(ps, "\n"))
+	return b.String()
+}
+
+// TestFixturesTogether reads every pair of media fixtures into one Tracker:
+// they all use the same addresses (10.98.0.1:6100 <-> 10.98.0.2:6000) and
+// SSRC, and each call must still get exactly what it gets alone.
+func TestFixturesTogether(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("..", "..", "testdata", "media", "*.pcap"))
+	if len(files) < 2 {
+		t.Skip("no media fixtures")
+	}
+	alone := map[string]*Result{}
+	for _, f := range files {
+		alone[f] = readInto(t, f)
+	}
+	for _, a := range files {
+		for _, b := range files {
+			if a == b {
+				continue
+			}
+			t.Run(filepath.Base(a)+"+"+filepath.Base(b), func(t *testing.T) {
+				both := readInto(t, a, b)
+				n := 0
+				for _, f := range []string{a, b} {
+					for id, cm := range alone[f].Calls {
+						n++
+						if got, want := callSummary(both.Calls[id]), callSummary(cm); got != want {
+							t.Errorf("call %s of %s:\n got %s\nwant %s", id, filepath.Base(f), got, want)
+						}
+					}
+				}
+				if len(both.Calls) != n {
+					t.Errorf("%d calls, want %d", len(both.Calls), n)
+				}
+				if w := len(alone[a].Streams) + len(alone[b].Streams); len(both.Streams) != w {
+					t.Errorf("%d streams, want %d", len(both.Streams), w)
+				}
+			})
+		}
+	}
+}
+
+// TestLossThenOneway is the case of the report: loss.pcap then oneway.pcap
+// gave call 1 334 packets, lost -167 and a false media after BYE, and call 2
+// no media.
+func TestLossThenOneway(t *testing.T) {
+	dir := filepath.Join("..", "..", "testdata", "media")
+	if _, err := os.Stat(filepath.Join(dir, "loss.pcap")); err != nil {
+		t.Skip("no media fixtures")
+	}
+	res := readInto(t, filepath.Join(dir, "loss.pcap"), filepath.Join(dir, "oneway.pcap"))
+	var got []string
+	for _, s := range res.Streams {
+		got = append(got, fmt.Sprintf("%s %d %d", s.Src, s.Packets, s.Lost))
+	}
+	want := []string{"10.98.0.1:6100 167 0", "10.98.0.2:6000 157 10", "10.98.0.1:6100 167 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("streams %q, want %q", got, want)
+	}
+	for i, want := range [][]ProblemKind{{SequenceErrors}, {OneWay}} { // loss.pcap's call, oneway.pcap's
+		if got := kinds(res.Calls[res.Streams[i*2].CallID].Problems); !slices.Equal(got, want) {
+			t.Errorf("call %d: problems %v, want %v", i+1, got, want)
+		}
+	}
+	if res.Streams[0].CallID == res.Streams[2].CallID {
+		t.Errorf("one Call-ID for both files")
+	}
+}
+
+// TestPortReuse: a later call in the same capture announces the same
+// addresses and sends with the same SSRCs and sequence numbers (real trunks
+// reuse RTP ports constantly); each call must get what it gets alone.
+func TestPortReuse(t *testing.T) {
+	callA := func(s *sim) {
+		s.callID, s.base = "call-A", 0
+		s.call(uas, sdpBody(rtpB, "8 101"))
+		s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+		s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 40) // 10 lost at the end
+		s.bye(1300 * time.Millisecond)
+	}
+	tests := []struct {
+		name  string
+		callB func(s *sim)
+	}{
+		{"same SSRCs and sequence numbers, one-way", func(s *sim) {
+			s.callID, s.base = "call-B", 11300*time.Millisecond // 10 s after A's BYE
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+			s.bye(1300 * time.Millisecond)
+		}},
+		{"same SSRCs, sequence numbers going on, both ways", func(s *sim) {
+			s.callID, s.base = "call-B", 11300*time.Millisecond
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 150, 50)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 140, 50)
+			s.bye(1300 * time.Millisecond)
+		}},
+		{"no media", func(s *sim) {
+			s.callID, s.base = "call-B", 11300*time.Millisecond
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.bye(1300 * time.Millisecond)
+		}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			sa, sb, both := newSim(t), newSim(t), newSim(t)
+			callA(sa)
+			tc.callB(sb)
+			callA(both)
+			tc.callB(both)
+			ra, rb, r := sa.tr.Finish(), sb.tr.Finish(), both.tr.Finish()
+			for _, c := range []struct {
+				id    string
+				alone *Result
+			}{{"call-A", ra}, {"call-B", rb}} {
+				if got, want := callSummary(r.Calls[c.id]), callSummary(c.alone.Calls[c.id]); got != want {
+					t.Errorf("%s:\n got %s\nwant %s", c.id, got, want)
+				}
+			}
+			if len(r.Streams) != len(ra.Streams)+len(rb.Streams) {
+				t.Errorf("%d streams, want %d", len(r.Streams), len(ra.Streams)+len(rb.Streams))
+			}
+		})
+	}
+	// the figures of call A, to be sure the comparison compares something
+	sa := newSim(t)
+	callA(sa)
+	ra := sa.tr.Finish()
+	if s := ra.Calls["call-A"].Streams; len(s) != 2 || s[0].Packets != 50 || s[1].Packets != 40 || s[0].Lost != 0 || s[1].Lost != 0 {
+		t.Errorf("call A alone: %s", callSummary(ra.Calls["call-A"]))
+	}
+}
+
+// TestOneStreamAcrossLegs: a B2BUA that does not relay media announces the
+// same address in both its legs (two Call-IDs) while media flows; the media
+// is one stream on the wire and stays one.
+func TestOneStreamAcrossLegs(t *testing.T) {
+	s := newSim(t)
+	s.callID = "leg-1"
+	s.call(uas, sdpBody(rtpB, "8 101"))
+	s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+	s.callID = "leg-2" // the other leg's re-INVITE re-announces rtpA mid-stream
+	s.sip(600*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", ";tag=B", sdpBody(rtpA, "8 101"))
+	res := s.tr.Finish()
+	if len(res.Streams) != 1 || res.Streams[0].Packets != 50 || res.Streams[0].Lost != 0 || res.Streams[0].CallID != "leg-1" {
+		t.Errorf("streams: %s", callSummary(&CallMedia{Streams: res.Streams}))
+	}
+}

@@ -234,6 +234,11 @@ func recognise(l string, forced Format, n int) (meta, bool) {
 			return m, true
 		}
 	}
+	if allow(FormatRaw) {
+		if m, ok := xlogHeader(l); ok {
+			return m, true
+		}
+	}
 	return meta{}, false
 }
 

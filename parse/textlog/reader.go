@@ -36,6 +36,7 @@ type meta struct {
 	media     bool // tcpdump UDP packet: counted as media when it holds no SIP
 	wait      int  // lines left to find the start line in
 	dashes    bool // FreeSWITCH: message text is between dashed lines
+	soft      bool // xlog line: without a message after it, a skipped line, not an error
 }
 
 // pending is a message being assembled.
@@ -153,6 +154,8 @@ func (r *reader) endExpect() {
 		r.stats.MediaPackets++
 	case e.tcpdump:
 		// a non-UDP packet (ARP, ICMP, TCP without payload...): a record, not SIP
+	case e.soft:
+		r.skip(e.line) // a log line that only looked like an xlog record
 	default:
 		r.warn(e.line, fmt.Errorf("%w: %s record at line %d has no SIP message", ErrNotSIP, e.format, e.line))
 	}
@@ -320,6 +323,12 @@ func (r *reader) startBare(l string) bool {
 		m.time = r.place(sl.st)
 	} else if strings.TrimSpace(pre) != "" && !plausiblePrefix(pre) {
 		return false
+	} else if x, ok := parseXlog(pre); ok && (forced == FormatAuto || forced == FormatRaw) {
+		// "... received from 10.0.0.1:5060: INVITE sip:..." on one line
+		m.src, m.dst, m.transport, m.hasTrans = x.src, x.dst, x.transport, x.hasTrans
+		if x.st.ok {
+			m.time = r.place(x.st)
+		}
 	}
 	p := &pending{meta: m, start: n, cl: -1}
 	rest := l[i:]

@@ -2,6 +2,7 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -131,5 +132,76 @@ func TestCallsJSONTcpdumpTextEqualsPcap(t *testing.T) {
 				t.Logf("call %d %v: %d fields equal; pcap streams %d (not in text)", i+1, w["call_id"], len(g), len(ws))
 			}
 		})
+	}
+}
+
+// kamailioDir holds the log kamailio 5.6.3 wrote while proxying three sipp
+// calls and the pcap of the same traffic (see its README).
+var kamailioDir = filepath.Join("..", "..", "parse", "textlog", "testdata", "logs", "kamailio")
+
+// TestCallsJSONKamailioLogEqualsPcap: `calls --json` on the Kamailio xlog
+// log equals `calls --json` on the capture of the same traffic, bar:
+//
+//   - times: a logged message carries the time kamailio's script ran
+//     ($TV(Sn)), not the capture time; start, end and the durations
+//     computed from them may differ by up to a millisecond (0.6 ms at most
+//     here): compared with that tolerance.
+//   - the third call's ACK for its 487: sipp sent it without a Via and
+//     kamailio dropped it before the script could log it, so the pcap's call
+//     has one message more, and that one is broken.
+func TestCallsJSONKamailioLogEqualsPcap(t *testing.T) {
+	logFile, pcap := filepath.Join(kamailioDir, "kamailio.log"), filepath.Join(kamailioDir, "kamailio.pcap")
+	got, want := callsJSON(t, logFile), callsJSON(t, pcap)
+	if len(got) != 3 || len(want) != 3 {
+		t.Fatalf("%d calls from the log, %d from the pcap, want 3 each", len(got), len(want))
+	}
+	wantFacts := []string{"INVITE 200 completed messages=14 legs=2", "INVITE 486 failed messages=8 legs=2", "INVITE 0 cancelled messages=14 legs=2"}
+	for i := range got {
+		g, w := got[i], want[i]
+		if f := fmt.Sprintf("%v %v %v messages=%v legs=%v", g["method"], g["final_status"], g["state"], g["messages"], g["legs"]); f != wantFacts[i] {
+			t.Errorf("call %d: %s, want %s", i+1, f, wantFacts[i])
+		}
+		for _, k := range []string{"start", "end"} {
+			gt, err1 := time.Parse(time.RFC3339Nano, g[k].(string))
+			wt, err2 := time.Parse(time.RFC3339Nano, w[k].(string))
+			if err1 != nil || err2 != nil {
+				t.Fatalf("call %d: %s %v / %v", i+1, k, err1, err2)
+			}
+			if d := gt.Sub(wt).Abs(); d > time.Millisecond {
+				t.Errorf("call %d: %s %v from the log, %v from the pcap (%v apart)", i+1, k, gt, wt, d)
+			}
+			delete(g, k)
+			delete(w, k)
+		}
+		for _, k := range []string{"duration_ms", "setup_ms", "post_dial_delay_ms", "talk_ms"} {
+			gv, gok := g[k].(float64)
+			wv, wok := w[k].(float64)
+			if gok != wok || gok && (gv-wv > 1 || wv-gv > 1) {
+				t.Errorf("call %d: %s %v from the log, %v from the pcap", i+1, k, g[k], w[k])
+			}
+			delete(g, k)
+			delete(w, k)
+		}
+		if i == 2 {
+			if w["messages"] != 15.0 || w["broken"] != 1.0 || g["broken"] != 0.0 {
+				t.Errorf("call 3: pcap messages %v broken %v, log broken %v; want 15, 1, 0 (the ACK without Via)", w["messages"], w["broken"], g["broken"])
+			}
+			delete(g, "messages")
+			delete(w, "messages")
+			delete(g, "broken")
+			delete(w, "broken")
+		}
+		if !reflect.DeepEqual(g, w) {
+			for k := range w {
+				if !reflect.DeepEqual(g[k], w[k]) {
+					t.Errorf("call %d: %s = %v from the log, %v from the pcap", i+1, k, g[k], w[k])
+				}
+			}
+			for k := range g {
+				if _, ok := w[k]; !ok {
+					t.Errorf("call %d: field %q only in the log's JSON", i+1, k)
+				}
+			}
+		}
 	}
 }

@@ -903,8 +903,8 @@ func hexLine(l string, dst *[]byte) bool {
 		if sp := strings.IndexByte(g, ' '); sp >= 0 {
 			g = g[:sp]
 		}
-		if len(g) != 4 && len(g) != 2 {
-			break
+		if len(g) != 4 && len(g) != 2 || n+len(g)/2 > len(buf) {
+			break // not a hex group, or more than 16 bytes on the line
 		}
 		k, err := hex.Decode(buf[n:], []byte(g))
 		if err != nil {

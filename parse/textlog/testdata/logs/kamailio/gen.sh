@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Regenerates kamailio.log and kamailio.pcap in this folder: kamailio 5.6.3
 # (kamailio.cfg) proxies three sipp calls and logs every SIP message it
-# receives and sends with xlog ($mb, $snd(buf)) on stderr, while tcpdump
+# receives and sends with xlog ($mb, $sipdump(buf)) on stderr, while tcpdump
 # captures the SIP on the same loopback. Run as root from anywhere:
 #
 #   sudo bash parse/textlog/testdata/logs/kamailio/gen.sh

@@ -66,6 +66,10 @@ func (t *Tracker) finishStream(st *state) {
 	if s.Kind == KindFax {
 		return
 	}
+	if st.packets > 0 {
+		s.Packets, s.Bytes, s.ClockRate, s.MaxGap = st.packets, st.bytes, st.clockRate, st.maxGap
+		s.Last = s.First.Add(time.Duration(st.lastNs - st.firstNs))
+	}
 	a := &st.a
 	s.Expected = a.expected()
 	s.Lost = s.Expected - a.totalNr

@@ -7,24 +7,27 @@ import (
 )
 
 // measure adds one RTP packet to its stream.
-func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, now float64, frame int) {
+// at and ns are the same capture time: ns for arithmetic, at to record.
+func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int) {
 	s := st.s
 	var maps []pmap
+	var gen uint32
 	if st.ep != nil {
-		maps = st.ep.maps
+		maps, gen = st.ep.maps, st.ep.gen
 	}
 	pt := int(h.PayloadType)
-	first := s.Packets == 0
-	st.extTS = unwrap(st.extTS, h.Timestamp, first)
-	clock, tevent := clockFor(pt, maps)
-	if clock > 0 && clock < 1000 {
-		clock = 0 // Wireshark would divide by zero (clock/1000 in integers)
+	if pt != st.infoPT || gen != st.infoGen {
+		st.info, st.infoPT, st.infoGen = infoOf(pt, maps), pt, gen
 	}
+	in := &st.info
+	first := st.packets == 0
+	st.extTS = unwrap(st.extTS, h.Timestamp, first)
+	clock, tevent := in.clock, in.tevent
 	if first {
 		s.PayloadType = pt
 		s.Codec = codecName(pt, maps)
-		s.ClockRate = clock
-		s.First = at
+		st.clockRate = clock
+		s.First, st.firstNs = at, ns
 		st.lastPT = pt
 	} else {
 		// duplicates: the same sequence number among the last 256
@@ -34,12 +37,13 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, now f
 		}
 		// gaps: silence over the limit, unless comfort noise or a marker
 		// (talkspurt after DTX) explains it
-		if gap := at.Sub(st.lastT); gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, maps) {
+		gap := time.Duration(ns - st.lastNs)
+		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, maps) {
 			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
 				Detail: "no packet for " + fmtDur(gap)})
 		}
-		if ms := float64(at.Sub(st.lastT)) / 1e6; ms > s.MaxGap {
-			s.MaxGap = ms
+		if ms := float64(gap) / 1e6; ms > st.maxGap {
+			st.maxGap = ms
 		}
 		// loss events for the burst ratio
 		if ahead := h.Seq - st.lastSeq; ahead > 1 && ahead < 0x8000 {
@@ -57,8 +61,8 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, now f
 	}
 	st.seen[h.Seq/64%4] |= 1 << (h.Seq % 64)
 
-	if s.ClockRate == 0 && clock != 0 {
-		s.ClockRate = clock
+	if st.clockRate == 0 && clock != 0 {
+		st.clockRate = clock
 	}
 	if pt != st.lastPT || first {
 		if !containsInt(s.Payloads, pt) {
@@ -66,22 +70,21 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, now f
 		}
 	}
 	st.lastPT = pt
-	st.lastT = at
+	st.lastNs = ns
 	st.a.add(now, int(h.Seq), st.extTS, pt, h.Marker, clock, tevent)
-	s.Packets++
-	s.Last = at
-	s.Bytes += int64(h.PayloadLen)
-	if isCN(pt, maps) {
+	st.packets++
+	st.bytes += int64(h.PayloadLen)
+	if in.cn {
 		s.ComfortNoise++
 	}
 	pl := b[h.PayloadOff:]
-	if isEvent(pt, maps) {
+	if in.event {
 		t.event(st, h, pl, at, frame)
 		return
 	}
 	// fixed jitter buffer: a packet later than the buffer behind the
 	// fastest transit seen is discarded
-	if clock != 0 && !isCN(pt, maps) {
+	if clock != 0 && !in.cn {
 		transit := now - float64(st.extTS-st.firstTS)/(float64(clock)/1000)
 		if !st.jbInit {
 			st.jbInit, st.firstTS, st.jbBase = true, st.extTS, now
@@ -91,6 +94,22 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, now f
 			s.JitterBufferLate++
 		}
 	}
+}
+
+// ptInfo is what a payload type means for the analysis.
+type ptInfo struct {
+	clock  int  // clock rate Wireshark uses, 0 if none (or under 1000 Hz)
+	tevent bool // telephone-event by its rtpmap (clockFor)
+	cn     bool // comfort noise
+	event  bool // RFC 4733 events (isEvent)
+}
+
+func infoOf(pt int, maps []pmap) ptInfo {
+	clock, tevent := clockFor(pt, maps)
+	if clock > 0 && clock < 1000 {
+		clock = 0 // Wireshark would divide by zero (clock/1000 in integers)
+	}
+	return ptInfo{clock: clock, tevent: tevent, cn: isCN(pt, maps), event: isEvent(pt, maps)}
 }
 
 // event follows RFC 4733 events: a new event starts with a new timestamp.

@@ -68,6 +68,19 @@ type callState struct {
 
 type flowKey struct{ src, dst netip.AddrPort }
 
+// key4 is the flow map key of an IPv4 flow: both addresses in ips, both
+// ports in ports. Two words hash and compare far faster than two
+// netip.AddrPort (each 24 bytes with a zone pointer).
+type key4 struct{ ips, ports uint64 }
+
+// key6 is the flow map key of any other flow (IPv6, or IPv4-mapped IPv6,
+// which netip keeps apart from IPv4).
+type key6 struct {
+	src, dst [16]byte
+	ports    uint32
+	v4       uint8 // bit 0: src is IPv4, bit 1: dst is IPv4
+}
+
 type flowKind uint8
 
 const (
@@ -82,6 +95,7 @@ const (
 // flow is the Tracker's cache for one src->dst pair.
 type flow struct {
 	key   flowKey
+	k4    key4 // for an IPv4 flow
 	kind  flowKind
 	gen   uint32 // Tracker.gen when an ignore decision was made
 	ep    *endpoint
@@ -117,15 +131,29 @@ type pending struct {
 
 // state is one stream being measured.
 type state struct {
-	s        *Stream
-	call     *callState
-	ep       *endpoint
-	toEP     bool
-	a        analysis
-	extTS    int64
-	seen     [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
-	lastSeq  uint16
-	lastT    time.Time
+	s       *Stream
+	call    *callState
+	ep      *endpoint
+	toEP    bool
+	a       analysis
+	extTS   int64
+	seen    [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
+	lastSeq uint16
+	// what each packet updates is kept here, next to the rest, and goes
+	// to the Stream in Finish (finishStream), so that a packet touches one
+	// object, not two
+	ssrc      uint32
+	packets   int
+	bytes     int64
+	clockRate int
+	maxGap    float64 // ms
+	firstNs   int64   // capture time of the first packet, Unix ns
+	lastNs    int64   // capture time of the last packet, Unix ns
+	// what the payload type of the last packet means (clockFor, isCN,
+	// isEvent), for infoPT under the endpoint's generation infoGen
+	infoPT   int
+	infoGen  uint32
+	info     ptInfo
 	lastPT   int
 	lastEvTS uint32
 	// jitter buffer simulation
@@ -143,10 +171,12 @@ type Tracker struct {
 	calls    map[string]*callState
 	order    []*callState
 	eps      map[netip.AddrPort]*endpoint
-	flows    map[flowKey]*flow
+	flows4   map[key4]*flow
+	fast4    map[uint64]*flow // by a 64-bit mix of the key4, checked against flow.k4
+	flows6   map[key6]*flow
 	streams  []*state
 	gen      uint32
-	base     time.Time
+	baseNs   int64 // Unix ns of the first packet or message: ms() counts from it
 	haveBase bool
 	rtcp     map[uint32]*RTCPStats // by the SSRC the figures are about
 	srSeen   map[uint32]time.Time  // SR NTP middle 32 bits -> capture time
@@ -171,24 +201,69 @@ func NewTracker(o Options) *Tracker {
 		opts:   o,
 		calls:  make(map[string]*callState),
 		eps:    make(map[netip.AddrPort]*endpoint),
-		flows:  make(map[flowKey]*flow),
+		flows4: make(map[key4]*flow),
+		fast4:  make(map[uint64]*flow),
+		flows6: make(map[key6]*flow),
 		rtcp:   make(map[uint32]*RTCPStats),
 		srSeen: make(map[uint32]time.Time),
 	}
 }
 
-func (t *Tracker) ms(at time.Time) float64 {
+// ms is Wireshark's time of a packet: ms since the first packet of the
+// input, from its Unix nanoseconds.
+func (t *Tracker) ms(ns int64) float64 {
 	if !t.haveBase {
-		t.base, t.haveBase = at, true
+		t.baseNs, t.haveBase = ns, true
 	}
-	d := at.Sub(t.base)
-	return float64(d/time.Second)*1000 + float64(d%time.Second)/1e6
+	d := ns - t.baseNs
+	return float64(d/1e9)*1000 + float64(d%1e9)/1e6
+}
+
+// flow returns the flow src -> dst, made if new.
+func (t *Tracker) flow(src, dst netip.AddrPort) *flow {
+	sa, da := src.Addr(), dst.Addr()
+	if sa.Is4() && da.Is4() {
+		s4, d4 := sa.As4(), da.As4()
+		k := key4{
+			ips:   uint64(s4[0])<<56 | uint64(s4[1])<<48 | uint64(s4[2])<<40 | uint64(s4[3])<<32 | uint64(d4[0])<<24 | uint64(d4[1])<<16 | uint64(d4[2])<<8 | uint64(d4[3]),
+			ports: uint64(src.Port())<<16 | uint64(dst.Port()),
+		}
+		// a uint64 map key is the runtime's fastest; two keys that mix
+		// to one value (never seen in practice) share the slot, and the
+		// one not in it is found in flows4
+		h := k.ips ^ (k.ports+1)*0x9E3779B97F4A7C15
+		if f := t.fast4[h]; f != nil && f.k4 == k {
+			return f
+		}
+		f := t.flows4[k]
+		if f == nil {
+			f = &flow{key: flowKey{src, dst}, k4: k}
+			t.flows4[k] = f
+		}
+		if t.fast4[h] == nil {
+			t.fast4[h] = f
+		}
+		return f
+	}
+	k := key6{src: sa.As16(), dst: da.As16(), ports: uint32(src.Port())<<16 | uint32(dst.Port())}
+	if sa.Is4() {
+		k.v4 |= 1
+	}
+	if da.Is4() {
+		k.v4 |= 2
+	}
+	f := t.flows6[k]
+	if f == nil {
+		f = &flow{key: flowKey{src, dst}}
+		t.flows6[k] = f
+	}
+	return f
 }
 
 // SIP takes one SIP message: its SDP announces endpoints, its method and
 // status move the call's state. m is not kept.
 func (t *Tracker) SIP(m *capture.Message) {
-	t.ms(m.Time)
+	t.ms(m.Time.UnixNano())
 	s := &m.SIP
 	if s.CallID == "" {
 		t.noSIP++
@@ -315,15 +390,11 @@ func (t *Tracker) setEndpoint(a netip.AddrPort, ep endpoint) {
 
 // Media takes one non-SIP UDP datagram. p is not kept.
 func (t *Tracker) Media(p *capture.Media) {
-	now := t.ms(p.Time)
-	k := flowKey{p.Src, p.Dst}
-	f := t.flows[k]
-	if f == nil {
-		f = &flow{key: k}
-		t.flows[k] = f
-	}
+	ns := p.Time.UnixNano()
+	now := t.ms(ns)
+	f := t.flow(p.Src, p.Dst)
 	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || (f.ep != nil && f.ep.gen != f.epGen) {
-		t.resolve(f, k, p.Time)
+		t.resolve(f, f.key, p.Time)
 	}
 	switch f.kind {
 	case flowIgnore:
@@ -343,10 +414,10 @@ func (t *Tracker) Media(p *capture.Media) {
 		return
 	}
 	if f.kind == flowCandidate {
-		t.onCandidate(f, p, now)
+		t.onCandidate(f, p, ns, now)
 		return
 	}
-	t.onRTP(f, p.Payload, &t.hdr, p.Time, now, p.Frame, p.File)
+	t.onRTP(f, p.Payload, &t.hdr, p.Time, ns, now, p.Frame, p.File)
 }
 
 func (t *Tracker) resolve(f *flow, k flowKey, at time.Time) {
@@ -390,14 +461,14 @@ func (t *Tracker) newSession(f *flow, at time.Time) {
 	if st == nil || st.call == nil || st.call == f.ep.call {
 		return
 	}
-	if idle := at.Sub(st.s.Last); !st.call.bye.IsZero() || idle > t.opts.Gap || idle < -t.opts.Gap {
+	if idle := time.Duration(at.UnixNano() - st.lastNs); !st.call.bye.IsZero() || idle > t.opts.Gap || idle < -t.opts.Gap {
 		f.cur, f.prev, f.fax = nil, nil, nil
 	}
 }
 
 // onCandidate confirms an unsignalled flow as RTP after two packets with
 // the same SSRC and a sequence number 1-100 ahead.
-func (t *Tracker) onCandidate(f *flow, p *capture.Media, now float64) {
+func (t *Tracker) onCandidate(f *flow, p *capture.Media, ns int64, now float64) {
 	h := &t.hdr
 	if h.PayloadType >= 72 && h.PayloadType <= 76 {
 		return
@@ -412,7 +483,7 @@ func (t *Tracker) onCandidate(f *flow, p *capture.Media, now float64) {
 			pl = held.payload[:held.plen]
 		}
 		t.onRTPHeld(f, &held.hdr, pl, held.t, held.frame, held.file)
-		t.onRTP(f, p.Payload, h, p.Time, now, p.Frame, p.File)
+		t.onRTP(f, p.Payload, h, p.Time, ns, now, p.Frame, p.File)
 		return
 	}
 	c.n, c.ssrc, c.seq = 1, h.SSRC, h.Seq
@@ -430,7 +501,8 @@ func (t *Tracker) onRTPHeld(f *flow, h *rtp.Fixed, pl []byte, at time.Time, fram
 	buf := make([]byte, h.PayloadOff+len(pl))
 	copy(buf[h.PayloadOff:], pl)
 	hh := *h
-	t.onRTP(f, buf, &hh, at, t.ms(at), frame, file)
+	ns := at.UnixNano()
+	t.onRTP(f, buf, &hh, at, ns, t.ms(ns), frame, file)
 }
 
 func (t *Tracker) onFax(f *flow, p *capture.Media) {
@@ -446,11 +518,12 @@ func (t *Tracker) onFax(f *flow, p *capture.Media) {
 	s.Packets++
 	s.Bytes += int64(len(p.Payload))
 	s.Last = p.Time
+	st.lastNs = p.Time.UnixNano()
 }
 
 func (t *Tracker) newState(f *flow, k flowKey, ssrc uint32, p *capture.Media) *state {
 	s := &Stream{Src: k.src, Dst: k.dst, SSRC: ssrc, File: p.File, FirstFrame: p.Frame, First: p.Time, Last: p.Time, R: -1, MOS: -1}
-	st := &state{s: s, ep: f.ep, toEP: f.toEP}
+	st := &state{s: s, ep: f.ep, toEP: f.toEP, infoPT: -1, ssrc: ssrc}
 	if f.ep != nil {
 		st.call = f.ep.call
 		s.CallID = f.ep.call.id
@@ -464,12 +537,12 @@ func (t *Tracker) newState(f *flow, k flowKey, ssrc uint32, p *capture.Media) *s
 	return st
 }
 
-func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, now float64, frame int, file string) {
+func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int, file string) {
 	st := f.cur
-	if st == nil || st.s.SSRC != h.SSRC {
+	if st == nil || st.ssrc != h.SSRC {
 		st = nil
 		for _, o := range f.prev {
-			if o.s.SSRC == h.SSRC {
+			if o.ssrc == h.SSRC {
 				st = o
 				break
 			}
@@ -483,7 +556,7 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, now float
 			}
 			// a new SSRC for events (RFC 4733 from another source, as sipp
 			// plays them) is not a change of the audio source
-			if f.cur != nil && st.call != nil && f.cur.s.Packets > 0 && !isEvent(int(h.PayloadType), maps) && !isEvent(f.cur.s.PayloadType, maps) {
+			if f.cur != nil && st.call != nil && f.cur.packets > 0 && !isEvent(int(h.PayloadType), maps) && !isEvent(f.cur.s.PayloadType, maps) {
 				old := f.cur.s
 				st.s.Problems = append(st.s.Problems, Problem{Kind: SSRCChange, Time: at, File: file, Frame: frame,
 					Detail: "SSRC " + hex32(old.SSRC) + " -> " + hex32(h.SSRC) + " on " + old.Src.String() + " -> " + old.Dst.String()})
@@ -498,7 +571,7 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, now float
 		}
 		f.cur = st
 	}
-	t.measure(st, b, h, at, now, frame)
+	t.measure(st, b, h, at, ns, now, frame)
 }
 
 // srcdst is the flow's key; flows do not store it, so it is looked up.

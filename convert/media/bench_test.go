@@ -1,0 +1,123 @@
+package media
+
+import (
+	"encoding/binary"
+	"fmt"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/sip"
+)
+
+// trunk is a synthetic trunk: calls SDP-announced calls, each with RTP both
+// ways (two flows), packets interleaved as on a busy link, 20 ms apart per
+// stream, with some loss and reordering.
+type trunk struct {
+	sips  []*capture.Message
+	media []capture.Media
+}
+
+func newTrunk(tb testing.TB, calls, packets int) *trunk {
+	tb.Helper()
+	tr := &trunk{}
+	a := func(i, port int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, byte(i >> 8), byte(i), 1}), uint16(port))
+	}
+	for c := range calls {
+		caller, callee := a(c, 20000+2*c), a(c+1000, 10000+2*c)
+		id := fmt.Sprintf("trunk-%d", c)
+		for _, m := range []struct{ start, tag, body string }{
+			{"INVITE sip:b@x SIP/2.0", "", sdpBody(caller, "0 101")},
+			{"SIP/2.0 200 OK", ";tag=B", sdpBody(callee, "0 101")},
+		} {
+			ct := "Content-Type: application/sdp\r\n"
+			raw := fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=A\r\nTo: <sip:b@x>%s\r\nCall-ID: %s\r\nCSeq: 1 INVITE\r\n%sContent-Length: %d\r\n\r\n%s",
+				m.start, m.tag, id, ct, len(m.body), m.body)
+			msg := &capture.Message{File: "trunk", Time: t0, Src: uac, Dst: uas}
+			if err := sip.Parse([]byte(raw), &msg.SIP); err != nil {
+				tb.Fatal(err)
+			}
+			tr.sips = append(tr.sips, msg)
+		}
+	}
+	flows := 2 * calls
+	payload := make([]byte, 12+160)
+	for i := range packets {
+		fl := i % flows
+		n := i / flows // packet number in its stream
+		c := fl / 2
+		src, dst := a(c, 20000+2*c), a(c+1000, 10000+2*c)
+		if fl%2 == 1 {
+			src, dst = dst, src
+		}
+		seq := uint16(1000*fl + n)
+		if n%50 == 7 { // a loss every 50 packets
+			seq += 1
+		}
+		if n%97 == 5 && n > 0 { // a swap now and then
+			seq--
+		}
+		b := make([]byte, len(payload))
+		b[0], b[1] = 0x80, 0
+		binary.BigEndian.PutUint16(b[2:], seq)
+		binary.BigEndian.PutUint32(b[4:], uint32(n)*160)
+		binary.BigEndian.PutUint32(b[8:], uint32(fl)*7919+1)
+		jit := time.Duration((i*7919)%3000) * time.Microsecond
+		tr.media = append(tr.media, capture.Media{File: "trunk", Frame: i + 1, Src: src, Dst: dst, Payload: b,
+			Time: t0.Add(time.Second + time.Duration(n)*20*time.Millisecond + time.Duration(fl)*time.Microsecond*50 + jit)})
+	}
+	return tr
+}
+
+// BenchmarkTrackerMedia is the Tracker's per-packet path: 100k RTP packets
+// across 300 SDP-announced flows.
+func BenchmarkTrackerMedia(b *testing.B) {
+	tk := newTrunk(b, 150, 100000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		t := NewTracker(Options{})
+		for _, m := range tk.sips {
+			t.SIP(m)
+		}
+		b.StartTimer()
+		for i := range tk.media {
+			t.Media(&tk.media[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tk.media)), "ns/packet")
+}
+
+// TestTrackerMediaAllocs: after the first packet of each stream, a packet
+// allocates nothing.
+func TestTrackerMediaAllocs(t *testing.T) {
+	tk := newTrunk(t, 150, 30000)
+	tr := NewTracker(Options{})
+	for _, m := range tk.sips {
+		tr.SIP(m)
+	}
+	for i := range 600 { // two packets of every flow: streams made
+		tr.Media(&tk.media[i])
+	}
+	rest := tk.media[600:]
+	i := 0
+	allocs := testing.AllocsPerRun(len(rest)-1, func() {
+		tr.Media(&rest[i])
+		i++
+	})
+	if allocs != 0 {
+		t.Errorf("%v allocations per packet, want 0", allocs)
+	}
+	res := tr.Finish()
+	if len(res.Streams) != 300 {
+		t.Fatalf("%d streams, want 300", len(res.Streams))
+	}
+	for _, s := range res.Streams {
+		if s.Packets != 100 || s.CallID == "" || s.Codec != "PCMU" {
+			t.Fatalf("stream %s -> %s: packets %d call %q codec %q", s.Src, s.Dst, s.Packets, s.CallID, s.Codec)
+		}
+	}
+}

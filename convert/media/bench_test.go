@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
@@ -119,5 +120,55 @@ func TestTrackerMediaAllocs(t *testing.T) {
 		if s.Packets != 100 || s.CallID == "" || s.Codec != "PCMU" {
 			t.Fatalf("stream %s -> %s: packets %d call %q codec %q", s.Src, s.Dst, s.Packets, s.CallID, s.Codec)
 		}
+	}
+}
+
+// TestFlowTable: flows that share a slot of the table of recent flows, IPv6
+// flows, and an IPv4 flow beside its IPv4-mapped IPv6 twin each keep their
+// own stream.
+func TestFlowTable(t *testing.T) {
+	tr := NewTracker(Options{Heuristic: true})
+	slotOf := func(src, dst netip.AddrPort) uint64 {
+		s4, d4 := src.Addr().As4(), dst.Addr().As4()
+		ips := uint64(binary.BigEndian.Uint32(s4[:]))<<32 | uint64(binary.BigEndian.Uint32(d4[:]))
+		ports := uint64(src.Port())<<16 | uint64(dst.Port())
+		return ((ips ^ ports<<20) * 0x9E3779B97F4A7C15) >> (64 - recentBits)
+	}
+	a1 := netip.MustParseAddrPort("192.0.2.1:4000")
+	dst := netip.MustParseAddrPort("192.0.2.2:5000")
+	var a2 netip.AddrPort
+	for p := 4002; p < 65535; p += 2 {
+		if c := netip.AddrPortFrom(a1.Addr(), uint16(p)); slotOf(c, dst) == slotOf(a1, dst) {
+			a2 = c
+			break
+		}
+	}
+	if !a2.IsValid() {
+		t.Fatal("no two flows share a slot")
+	}
+	v6a, v6b := netip.MustParseAddrPort("[2001:db8::1]:4000"), netip.MustParseAddrPort("[2001:db8::2]:5000")
+	m1 := netip.AddrPortFrom(netip.AddrFrom16(a1.Addr().As16()), a1.Port()) // ::ffff:192.0.2.1
+	m2 := netip.AddrPortFrom(netip.AddrFrom16(dst.Addr().As16()), dst.Port())
+	flows := [][2]netip.AddrPort{{a1, dst}, {a2, dst}, {v6a, v6b}, {m1, m2}}
+	for i := range 50 * len(flows) {
+		fl, n := i%len(flows), i/len(flows)
+		b := make([]byte, 12+160)
+		b[0], b[1] = 0x80, 0
+		binary.BigEndian.PutUint16(b[2:], uint16(100+n))
+		binary.BigEndian.PutUint32(b[4:], uint32(n)*160)
+		binary.BigEndian.PutUint32(b[8:], uint32(fl+1))
+		tr.Media(&capture.Media{File: "t", Frame: i + 1, Time: t0.Add(time.Duration(n) * 20 * time.Millisecond), Src: flows[fl][0], Dst: flows[fl][1], Payload: b})
+	}
+	res := tr.Finish()
+	var got []string
+	for _, s := range res.Streams {
+		got = append(got, fmt.Sprintf("%s>%s %d %d/%d", s.Src, s.Dst, s.SSRC, s.Packets, s.Lost))
+	}
+	want := []string{
+		fmt.Sprintf("%s>%s 1 50/0", a1, dst), fmt.Sprintf("%s>%s 2 50/0", a2, dst),
+		fmt.Sprintf("%s>%s 3 50/0", v6a, v6b), fmt.Sprintf("%s>%s 4 50/0", m1, m2),
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("streams\n%q\nwant\n%q", got, want)
 	}
 }

@@ -73,6 +73,12 @@ type flowKey struct{ src, dst netip.AddrPort }
 // netip.AddrPort (each 24 bytes with a zone pointer).
 type key4 struct{ ips, ports uint64 }
 
+// recentSlots is the size of the Tracker's table of recent IPv4 flows.
+const (
+	recentBits  = 14
+	recentSlots = 1 << recentBits
+)
+
 // key6 is the flow map key of any other flow (IPv6, or IPv4-mapped IPv6,
 // which netip keeps apart from IPv4).
 type key6 struct {
@@ -94,17 +100,19 @@ const (
 
 // flow is the Tracker's cache for one src->dst pair.
 type flow struct {
-	key   flowKey
+	// what every packet reads comes first: one cache line
 	k4    key4 // for an IPv4 flow
 	kind  flowKind
-	gen   uint32 // Tracker.gen when an ignore decision was made
-	ep    *endpoint
-	epGen uint32 // ep.gen when resolved: a re-announced endpoint may change kind (audio -> T.38)
 	toEP  bool   // ep is the destination's (else the source's)
+	gen   uint32 // Tracker.gen when an ignore decision was made
+	epGen uint32 // ep.gen when resolved: a re-announced endpoint may change kind (audio -> T.38)
+	ep    *endpoint
 	cur   *state // the RTP stream of the last packet
-	fax   *state // the T.38 stream of the flow
-	prev  []*state
-	cand  candidate
+
+	key  flowKey
+	fax  *state // the T.38 stream of the flow
+	prev []*state
+	cand candidate
 }
 
 // candidate is an unsignalled flow waiting for a second packet that
@@ -172,7 +180,7 @@ type Tracker struct {
 	order    []*callState
 	eps      map[netip.AddrPort]*endpoint
 	flows4   map[key4]*flow
-	fast4    map[uint64]*flow // by a 64-bit mix of the key4, checked against flow.k4
+	recent4  *[recentSlots]*flow // IPv4 flows by a hash of their key4, checked against flow.k4
 	flows6   map[key6]*flow
 	streams  []*state
 	gen      uint32
@@ -198,14 +206,14 @@ func NewTracker(o Options) *Tracker {
 		o.Gap = time.Second
 	}
 	return &Tracker{
-		opts:   o,
-		calls:  make(map[string]*callState),
-		eps:    make(map[netip.AddrPort]*endpoint),
-		flows4: make(map[key4]*flow),
-		fast4:  make(map[uint64]*flow),
-		flows6: make(map[key6]*flow),
-		rtcp:   make(map[uint32]*RTCPStats),
-		srSeen: make(map[uint32]time.Time),
+		opts:    o,
+		calls:   make(map[string]*callState),
+		eps:     make(map[netip.AddrPort]*endpoint),
+		flows4:  make(map[key4]*flow),
+		recent4: new([recentSlots]*flow),
+		flows6:  make(map[key6]*flow),
+		rtcp:    make(map[uint32]*RTCPStats),
+		srSeen:  make(map[uint32]time.Time),
 	}
 }
 
@@ -228,11 +236,11 @@ func (t *Tracker) flow(src, dst netip.AddrPort) *flow {
 			ips:   uint64(s4[0])<<56 | uint64(s4[1])<<48 | uint64(s4[2])<<40 | uint64(s4[3])<<32 | uint64(d4[0])<<24 | uint64(d4[1])<<16 | uint64(d4[2])<<8 | uint64(d4[3]),
 			ports: uint64(src.Port())<<16 | uint64(dst.Port()),
 		}
-		// a uint64 map key is the runtime's fastest; two keys that mix
-		// to one value (never seen in practice) share the slot, and the
-		// one not in it is found in flows4
-		h := k.ips ^ (k.ports+1)*0x9E3779B97F4A7C15
-		if f := t.fast4[h]; f != nil && f.k4 == k {
+		// a direct-mapped table in front of the map: one multiply, one
+		// load and one compare when the flow is there, and it is, but for
+		// two busy flows that share a slot
+		slot := &t.recent4[((k.ips^k.ports<<20)*0x9E3779B97F4A7C15)>>(64-recentBits)]
+		if f := *slot; f != nil && f.k4 == k {
 			return f
 		}
 		f := t.flows4[k]
@@ -240,9 +248,7 @@ func (t *Tracker) flow(src, dst netip.AddrPort) *flow {
 			f = &flow{key: flowKey{src, dst}, k4: k}
 			t.flows4[k] = f
 		}
-		if t.fast4[h] == nil {
-			t.fast4[h] = f
-		}
+		*slot = f
 		return f
 	}
 	k := key6{src: sa.As16(), dst: da.As16(), ports: uint32(src.Port())<<16 | uint32(dst.Port())}

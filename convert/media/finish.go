@@ -87,7 +87,7 @@ func (t *Tracker) finishStream(st *state) {
 		s.Problems = append(s.Problems, Problem{Kind: SequenceErrors,
 			Detail: fmt.Sprintf("%d packets out of sequence, %d with a timestamp going back", s.SequenceErrors, s.WrongTimestamps)})
 	}
-	if r := t.rtcp[s.SSRC]; r != nil {
+	if r := t.rtcpOf(st); r != nil {
 		s.RTCP = *r
 		if s.ClockRate > 0 {
 			s.RTCP.JitterMs = r.JitterMs * 1000 / float64(s.ClockRate)

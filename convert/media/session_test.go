@@ -2,6 +2,7 @@ package media
 
 import (
 	"context"
+	"encoding/binary"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -195,5 +196,47 @@ func TestOneStreamAcrossLegs(t *testing.T) {
 	res := s.tr.Finish()
 	if len(res.Streams) != 1 || res.Streams[0].Packets != 50 || res.Streams[0].Lost != 0 || res.Streams[0].CallID != "leg-1" {
 		t.Errorf("streams: %s", callSummary(&CallMedia{Streams: res.Streams}))
+	}
+}
+
+// rr is an RTCP receiver report from sender about ssrc with the given
+// fraction lost (of 256).
+func rr(sender, ssrc uint32, fraction uint8) []byte {
+	b := make([]byte, 32)
+	b[0], b[1] = 0x81, 201
+	binary.BigEndian.PutUint16(b[2:], 7)
+	binary.BigEndian.PutUint32(b[4:], sender)
+	binary.BigEndian.PutUint32(b[8:], ssrc)
+	b[12] = fraction
+	return b
+}
+
+// TestRTCPPerCall: RTCP about an SSRC that a later call reuses counts for
+// the call whose flow carried it.
+func TestRTCPPerCall(t *testing.T) {
+	s := newSim(t)
+	for i, c := range []struct {
+		id       string
+		base     time.Duration
+		fraction uint8
+	}{{"call-A", 0, 64}, {"call-B", 11300 * time.Millisecond, 128}} {
+		s.callID, s.base = c.id, c.base
+		s.call(uas, sdpBody(rtpB, "8 101"))
+		s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+		s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 100, 50)
+		for range i + 1 { // A gets one report, B two
+			s.frame++
+			s.tr.Media(&capture.Media{File: "sim", Frame: s.frame, Time: t0.Add(s.base + time.Second), Src: rtpB, Dst: rtpA, Payload: rr(2, 1, c.fraction)})
+		}
+		s.bye(1300 * time.Millisecond)
+	}
+	res := s.tr.Finish()
+	var got []string
+	for _, st := range res.Streams {
+		got = append(got, fmt.Sprintf("%s %d %d %.0f", st.CallID, st.SSRC, st.RTCP.Reports, st.RTCP.FractionLost))
+	}
+	want := []string{"call-A 1 1 25", "call-A 2 0 0", "call-B 1 2 50", "call-B 2 0 0"}
+	if !slices.Equal(got, want) {
+		t.Errorf("streams %q, want %q", got, want)
 	}
 }

@@ -186,9 +186,10 @@ type Tracker struct {
 	gen      uint32
 	baseNs   int64 // Unix ns of the first packet or message: ms() counts from it
 	haveBase bool
-	rtcp     map[uint32]*RTCPStats // by the SSRC the figures are about
-	srSeen   map[uint32]time.Time  // SR NTP middle 32 bits -> capture time
-	clockOf  map[uint32]int        // SSRC -> clock rate, for RTCP jitter
+	rtcp     map[rtcpKey]*RTCPStats // by the call and SSRC the figures are about
+	rtcpCall map[uint32]rtcpCalls   // by SSRC: which calls' flows carried RTCP about it
+	srSeen   map[uint32]time.Time   // SR NTP middle 32 bits -> capture time
+	clockOf  map[uint32]int         // SSRC -> clock rate, for RTCP jitter
 	report   rtp.Report
 	hdr      rtp.Fixed
 	noSIP    int
@@ -206,14 +207,15 @@ func NewTracker(o Options) *Tracker {
 		o.Gap = time.Second
 	}
 	return &Tracker{
-		opts:    o,
-		calls:   make(map[string]*callState),
-		eps:     make(map[netip.AddrPort]*endpoint),
-		flows4:  make(map[key4]*flow),
-		recent4: new([recentSlots]*flow),
-		flows6:  make(map[key6]*flow),
-		rtcp:    make(map[uint32]*RTCPStats),
-		srSeen:  make(map[uint32]time.Time),
+		opts:     o,
+		calls:    make(map[string]*callState),
+		eps:      make(map[netip.AddrPort]*endpoint),
+		flows4:   make(map[key4]*flow),
+		recent4:  new([recentSlots]*flow),
+		flows6:   make(map[key6]*flow),
+		rtcp:     make(map[rtcpKey]*RTCPStats),
+		rtcpCall: make(map[uint32]rtcpCalls),
+		srSeen:   make(map[uint32]time.Time),
 	}
 }
 
@@ -406,14 +408,18 @@ func (t *Tracker) Media(p *capture.Media) {
 	case flowIgnore:
 		return
 	case flowRTCP:
-		t.onRTCP(p)
+		t.onRTCP(p, f.ep.call)
 		return
 	case flowFax:
 		t.onFax(f, p)
 		return
 	}
 	if rtp.IsRTCP(p.Payload) { // rtcp-mux, or RTCP found by the heuristic
-		t.onRTCP(p)
+		var c *callState
+		if f.ep != nil {
+			c = f.ep.call
+		}
+		t.onRTCP(p, c)
 		return
 	}
 	if rtp.DecodeFixed(p.Payload, &t.hdr) != nil {

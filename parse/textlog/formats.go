@@ -403,13 +403,28 @@ func asteriskHeader(l string) (meta, bool) {
 		case strings.HasPrefix(s, "Transmitting SIP "):
 		case strings.HasPrefix(s, "SIP read from "):
 			addr := strings.TrimSuffix(strings.TrimSpace(strings.TrimPrefix(s, "SIP read from ")), "--->")
-			m := meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, marker: "<------------->", wait: 2}
+			m := meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, marker: "<------------->", wait: 2, dir: dirRx}
 			m.src, m.transport, m.hasTrans = typedAddr(strings.TrimSpace(addr))
 			return m, true
+		case strings.HasPrefix(s, "Transmitting (") || strings.HasPrefix(s, "Reliably Transmitting ("):
+			// chan_sip send_response: "<--- Reliably Transmitting (no NAT) to 10.0.0.1:5060 --->"
+			// ... "<------------>"
+			_, addr, ok := strings.Cut(s, ") to ")
+			if !ok {
+				return meta{}, false
+			}
+			a, err := netip.ParseAddrPort(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(addr), "--->")))
+			if err != nil {
+				return meta{}, false
+			}
+			return meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, marker: "<------------>", dst: a, wait: 2, dir: dirTx}, true
 		default:
 			return meta{}, false
 		}
-		m := meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, wait: 2}
+		m := meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, wait: 2, dir: dirTx}
+		if dirFrom {
+			m.dir = dirRx
+		}
 		if j := strings.Index(s, "("); j >= 0 {
 			if k := strings.Index(s[j:], " bytes)"); k > 0 {
 				m.length, _ = strconv.Atoi(s[j+1 : j+k])
@@ -442,7 +457,7 @@ func asteriskHeader(l string) (meta, bool) {
 		if err != nil {
 			return meta{}, false
 		}
-		return meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, marker: "---", dst: a, wait: 2}, true
+		return meta{format: FormatAsterisk, st: logStamp(l[:i]), length: -1, marker: "---", dst: a, wait: 2, dir: dirTx}, true
 	}
 	return meta{}, false
 }
@@ -514,6 +529,16 @@ func freeswitchHeader(l string) (meta, bool) {
 	}
 	addr, at, _ := strings.Cut(s, " at ")
 	addr = strings.TrimSuffix(addr, ":")
+	if j := strings.Index(addr, "]:"); j >= 0 {
+		// tport_stamp prints "/flowinfo" (IPv6) and ";comp=sigcomp" after the port
+		k := j + 2
+		for k < len(addr) && isDigit(addr[k]) {
+			k++
+		}
+		if k < len(addr) && (addr[k] == '/' || addr[k] == ';') {
+			addr = addr[:k]
+		}
+	}
 	ap, err := parseBracketAddrPort(addr)
 	if err != nil {
 		return meta{}, false
@@ -521,9 +546,9 @@ func freeswitchHeader(l string) (meta, bool) {
 	m := meta{format: FormatFreeSWITCH, length: length, dashes: true, wait: 2}
 	m.transport, m.hasTrans = transportName(tname)
 	if from {
-		m.src = ap
+		m.src, m.dir = ap, dirRx
 	} else {
-		m.dst = ap
+		m.dst, m.dir = ap, dirTx
 	}
 	if at != "" {
 		m.st, _ = parseStamp(at)
@@ -555,12 +580,18 @@ func ciscoHeader(l string) (meta, bool) {
 		}
 		m := meta{format: FormatCisco, st: logStamp(pre), length: -1, wait: 3}
 		if strings.HasSuffix(l, "Received:") || strings.Contains(l, "Received:") {
-			m.wait = 2
+			m.wait, m.dir = 2, dirRx
+		} else if strings.Contains(l, "Sent:") {
+			m.dir = dirTx
 		}
 		return m, true
 	}
 	if isCiscoDir(l) {
-		return meta{format: FormatCisco, length: -1, wait: 2}, true
+		m := meta{format: FormatCisco, length: -1, wait: 2, dir: dirTx}
+		if strings.TrimSpace(l) == "Received:" {
+			m.dir = dirRx
+		}
+		return m, true
 	}
 	return meta{}, false
 }
@@ -587,7 +618,10 @@ func firebrickHeader(l string) (meta, bool) {
 	if err1 != nil || err2 != nil {
 		return meta{}, false
 	}
-	m := meta{format: FormatFireBrick, src: src, dst: dst, length: -1, wait: 2}
+	m := meta{format: FormatFireBrick, src: src, dst: dst, length: -1, wait: 2, dir: dirRx}
+	if l[i+5] == 'T' {
+		m.dir = dirTx
+	}
 	switch f[0] {
 	case "17":
 		m.transport, m.hasTrans = capture.UDP, true

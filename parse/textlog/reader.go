@@ -33,10 +33,11 @@ type meta struct {
 	length    int    // declared message size, -1 if none
 	marker    string // for endMarker: the line that ends the message
 	tcpdump   bool
-	media     bool // tcpdump UDP packet: counted as media when it holds no SIP
-	wait      int  // lines left to find the start line in
-	dashes    bool // FreeSWITCH: message text is between dashed lines
-	soft      bool // xlog line: without a message after it, a skipped line, not an error
+	media     bool      // tcpdump UDP packet: counted as media when it holds no SIP
+	wait      int       // lines left to find the start line in
+	dashes    bool      // FreeSWITCH: message text is between dashed lines
+	soft      bool      // xlog line: without a message after it, a skipped line, not an error
+	dir       direction // logged by a box: which way, seen from it
 }
 
 // pending is a message being assembled.
@@ -83,6 +84,9 @@ type reader struct {
 	lastTOD  time.Time // last time-of-day stamp (date 1-1-1 based), for midnight rollover
 
 	reqs map[txKey][2]netip.AddrPort
+
+	boxes map[Format]*box // evidence of each logging box's own address
+	held  []held          // messages waiting for it, in order
 }
 
 func newReader(ctx context.Context, name string, o Options, h capture.Handler) *reader {
@@ -105,6 +109,7 @@ func (r *reader) finish() {
 	r.endExpect()
 	r.flush()
 	r.endSkip()
+	r.release()
 }
 
 // warn records a warning for the line n.
@@ -267,9 +272,10 @@ func (r *reader) startFromExpect(l string) bool {
 	if e.format == FormatCisco {
 		switch strings.TrimSuffix(t, ":") {
 		case "Received":
-			e.src, e.dst = netip.AddrPort{}, netip.AddrPort{}
+			e.src, e.dst, e.dir = netip.AddrPort{}, netip.AddrPort{}, dirRx
 			return true
 		case "Sent":
+			e.dir = dirTx
 			return true
 		}
 	}
@@ -644,7 +650,12 @@ func (r *reader) emit(p *pending, raw []byte) {
 	if !ok {
 		return
 	}
-	r.infer(m, p.hasTrans)
+	// the far end, as the log names it, before anything is inferred
+	peer := m.Src
+	if p.dir == dirTx {
+		peer = m.Dst
+	}
+	r.infer(m, p.hasTrans, p.dir)
 	if len(m.SIP.Problems) > 0 {
 		r.stats.Broken++
 	}
@@ -662,12 +673,24 @@ func (r *reader) emit(p *pending, raw []byte) {
 		}
 	}
 	r.stats.SIPMessages++
-	r.h.SIP(m)
+	local := m.Dst
+	if p.dir == dirTx {
+		local = m.Src
+	}
+	switch {
+	case p.dir != dirNone && !local.IsValid():
+		r.hold(m, p.format, p.dir, peer)
+	case len(r.held) > 0:
+		r.hold(m, p.format, dirNone, peer) // keep the order
+	default:
+		r.h.SIP(m)
+	}
 }
 
 // infer fills what the message says about its addresses and transport when
-// the log did not.
-func (r *reader) infer(m *capture.Message, hasTrans bool) {
+// the log did not. The local side of a message a box logged (dir) is left
+// to release, which knows the box's address from the whole log.
+func (r *reader) infer(m *capture.Message, hasTrans bool, dir direction) {
 	s := &m.SIP
 	var via *sip.Via
 	if len(s.Via) > 0 {
@@ -692,7 +715,7 @@ func (r *reader) infer(m *capture.Message, hasTrans bool) {
 		key.branch = via.Branch
 	}
 	if s.Request {
-		if !m.Src.IsValid() && via != nil {
+		if !m.Src.IsValid() && via != nil && dir != dirTx {
 			m.Src = viaAddr(via, m.Transport)
 		}
 		if s.CallID != "" && (m.Src.IsValid() || m.Dst.IsValid()) {
@@ -704,14 +727,14 @@ func (r *reader) infer(m *capture.Message, hasTrans bool) {
 		return
 	}
 	if a, ok := r.reqs[key]; ok {
-		if !m.Dst.IsValid() {
+		if !m.Dst.IsValid() && dir != dirRx {
 			m.Dst = a[0]
 		}
-		if !m.Src.IsValid() {
+		if !m.Src.IsValid() && dir != dirTx {
 			m.Src = a[1]
 		}
 	}
-	if !m.Dst.IsValid() && via != nil {
+	if !m.Dst.IsValid() && via != nil && dir != dirRx {
 		m.Dst = viaAddr(via, m.Transport)
 	}
 }

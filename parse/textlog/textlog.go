@@ -9,8 +9,9 @@
 // The format is recognised line by line, so a log that mixes formats works.
 // What a format does not say (the year, the addresses, the direction) is
 // inferred where the message itself says it (the top Via of a request names
-// its sender, the top Via of a response its receiver) and otherwise left
-// unknown (zero). Lines that are not part of a SIP message are counted and
+// its sender, the top Via of a response its receiver; the box that printed a
+// log names itself in its own Via, Contact and the Request-URIs it receives,
+// see local.go) and otherwise left unknown (zero). Lines that are not part of a SIP message are counted and
 // reported as skipped in Stats.Warnings.
 package textlog
 
@@ -44,6 +45,11 @@ var (
 	ErrNotSIP = errors.New("textlog: logged message is not SIP")
 	// ErrPanic is wrapped by the Warning of a message whose decoding panicked.
 	ErrPanic = errors.New("textlog: decoder panic")
+	// ErrLocalUnknown is wrapped by the Warning of a log section (the
+	// messages one box logged in one file) whose box's own address could not
+	// be told from the log: no evidence, or several addresses compete. Its
+	// messages keep an unknown local side.
+	ErrLocalUnknown = errors.New("textlog: logging box's own address unknown")
 	// ErrBadFormat is returned by ParseFormat for an unknown name.
 	ErrBadFormat = errors.New("textlog: unknown format")
 )

@@ -82,15 +82,17 @@ func TestFormats(t *testing.T) {
 		file   string
 		format Format
 		t0     string // time of the INVITE, "" if the log has none
-		both   bool   // both addresses given
+		pbx    string // the PBX's address: given, or told by the log; "" if unknown
 	}{
-		{"asterisk-pjsip.log", FormatAsterisk, "2026-11-22T15:48:30.000000Z", false},
-		{"asterisk-chansip.log", FormatAsterisk, "", false},
-		{"freeswitch.log", FormatFreeSWITCH, "2026-11-22T15:48:30.000000Z", false},
-		{"cisco.log", FormatCisco, "2026-11-22T15:48:30.000000Z", false},
-		{"firebrick.log", FormatFireBrick, "2026-11-22T15:48:30.000000Z", true},
-		{"syslog.log", FormatSyslog, "2026-11-22T15:48:30.000000Z", false},
-		{"kamailio-xlog.log", FormatRaw, "", false},
+		// the PBX only answers: its address is the Contact of its 200 OK
+		{"asterisk-pjsip.log", FormatAsterisk, "2026-11-22T15:48:30.000000Z", "10.99.0.2:5060"},
+		{"asterisk-chansip.log", FormatAsterisk, "", "10.99.0.2:5060"},
+		{"freeswitch.log", FormatFreeSWITCH, "2026-11-22T15:48:30.000000Z", "10.99.0.2:5060"},
+		{"cisco.log", FormatCisco, "2026-11-22T15:48:30.000000Z", "10.99.0.2:5060"},
+		{"firebrick.log", FormatFireBrick, "2026-11-22T15:48:30.000000Z", "10.99.0.2:5060"},
+		// not logged by the PBX: nothing says which side a message is on
+		{"syslog.log", FormatSyslog, "2026-11-22T15:48:30.000000Z", ""},
+		{"kamailio-xlog.log", FormatRaw, "", ""},
 	} {
 		t.Run(tc.file, func(t *testing.T) {
 			path := filepath.Join("testdata", "logs", tc.file)
@@ -123,8 +125,14 @@ func TestFormats(t *testing.T) {
 					if m.SIP.Request && m.Src.String() != alice || !m.SIP.Request && m.Dst.String() != alice {
 						t.Errorf("line %d: %v->%v, Alice is %s", m.Frame, m.Src, m.Dst, alice)
 					}
-					if !tc.both && (m.SIP.Request && m.Dst.IsValid() || !m.SIP.Request && m.Src.IsValid()) {
+					pbx := m.Dst
+					if !m.SIP.Request {
+						pbx = m.Src
+					}
+					if tc.pbx == "" && pbx.IsValid() {
 						t.Errorf("line %d: %v->%v: the PBX's own address is invented", m.Frame, m.Src, m.Dst)
+					} else if tc.pbx != "" && pbx.String() != tc.pbx {
+						t.Errorf("line %d: %v->%v, the PBX is %s", m.Frame, m.Src, m.Dst, tc.pbx)
 					}
 				}
 				if strings.Join(got, " ") != strings.Join(want, " ") {
@@ -411,7 +419,7 @@ func TestSeeds(t *testing.T) {
 		// the Cisco record with a timestamp: Sep 7 06:57:10.746, Received
 		for _, m := range msgs {
 			if m.Frame == 968 {
-				if m.Time.Format("2006-01-02 15:04:05.000") != "2014-09-07 06:57:10.746" || m.Src.String() != "192.168.71.146:50555" || m.Dst.IsValid() {
+				if m.Time.Format("2006-01-02 15:04:05.000") != "2014-09-07 06:57:10.746" || m.Src.String() != "192.168.71.146:50555" || m.Dst.String() != "192.168.80.254:5060" { // the gateway: the Request-URI it received
 					t.Errorf("cisco: %s", summary(m))
 				}
 			}

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -48,7 +49,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 // FuzzRead feeds arbitrary text in every format setting. Property: no panic
 // (a recovered one is reported as ErrPanic and fails too); every message
 // starts on a line of the input and comes in line order; the counts agree
-// with what was delivered; the line count is the input's.
+// with what was delivered; the line count is the input's; no IPv4 address
+// is given to a message that the input does not write.
 func FuzzRead(f *testing.F) {
 	for _, b := range seedLogs() {
 		f.Add(b, byte(0))
@@ -81,6 +83,22 @@ func FuzzRead(f *testing.F) {
 			prev = m.Frame
 			if m.File != "fuzz" || len(m.SIP.Raw) == 0 {
 				t.Fatalf("message %+v", m)
+			}
+			// never invented: an IPv4 address given to a message is written
+			// in the input (a header line, a Via, a Contact, a Request-URI)
+			// or in a message (tcpdump -X: its bytes in hex)
+			for _, a := range []netip.AddrPort{m.Src, m.Dst} {
+				if !a.IsValid() || !a.Addr().Is4() {
+					continue
+				}
+				ip := []byte(a.Addr().String())
+				found := bytes.Contains(b, ip)
+				for _, o := range c.msgs {
+					found = found || bytes.Contains(o.SIP.Raw, ip)
+				}
+				if !found {
+					t.Fatalf("line %d: address %v is not in the input", m.Frame, a)
+				}
 			}
 		}
 		for _, w := range st.Warnings {

@@ -200,7 +200,7 @@ func (r *reader) recoverFrame() {
 // record processes the current record.
 func (r *reader) record() {
 	p := &r.pkt
-	ok, err := r.dec.Decode(r.rec.LinkType, r.rec.Data, r.rec.Time, p)
+	ok, err := r.dec.DecodeUnrecovered(r.rec.LinkType, r.rec.Data, r.rec.Time, p) // records() recovers
 	if err != nil {
 		r.stats.BadPackets++
 		r.warn(r.rec.Frame, r.rec.Offset, err)
@@ -208,6 +208,18 @@ func (r *reader) record() {
 	}
 	if !ok {
 		return
+	}
+	var signalling bool
+	if p.Proto == packet.ProtoUDP {
+		// Media nobody asked for is counted, not hashed: on a trunk it is
+		// 95% of the packets, and the duplicate check is most of its cost.
+		signalling = hep.IsHEP(p.Payload) || sip.IsStart(p.Payload)
+		if !r.opts.Media && !signalling {
+			if !isKeepalive(p.Payload) {
+				r.stats.MediaPackets++
+			}
+			return
+		}
 	}
 	enc := EncapNone
 	if p.Tunneled {
@@ -217,15 +229,6 @@ func (r *reader) record() {
 	ts := r.rec.Time.UTC()
 	switch p.Proto {
 	case packet.ProtoUDP:
-		// Media nobody asked for is counted, not hashed: on a trunk it is
-		// 95% of the packets, and the duplicate check is most of its cost.
-		signalling := hep.IsHEP(p.Payload) || sip.IsStart(p.Payload)
-		if !r.opts.Media && !signalling {
-			if !isKeepalive(p.Payload) {
-				r.stats.MediaPackets++
-			}
-			return
-		}
 		key := p.Payload
 		if !signalling && len(key) > mediaKeyLen {
 			// RTP and RTCP say which packet they are in their first

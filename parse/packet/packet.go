@@ -137,6 +137,13 @@ func (d *Decoder) Decode(lt layers.LinkType, data []byte, ts time.Time, p *Packe
 	return d.decode(lt, data, ts, p)
 }
 
+// DecodeUnrecovered is Decode without its panic recovery, for a caller that
+// recovers around a whole loop of packets (one deferred recover per loop, not
+// per packet). A decoder bug then panics in the caller.
+func (d *Decoder) DecodeUnrecovered(lt layers.LinkType, data []byte, ts time.Time, p *Packet) (bool, error) {
+	return d.decode(lt, data, ts, p)
+}
+
 func be16(b []byte) uint16 { return binary.BigEndian.Uint16(b) }
 func be32(b []byte) uint32 { return binary.BigEndian.Uint32(b) }
 

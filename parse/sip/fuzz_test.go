@@ -111,3 +111,17 @@ func BenchmarkMessageLen(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkParseInviteFresh parses into a new Message each time, as the
+// capture pipeline does (each message outlives the next).
+func BenchmarkParseInviteFresh(b *testing.B) {
+	in := []byte(crlf(asteriskInvite))
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	for b.Loop() {
+		var m Message
+		if err := ParseWith(in, &m, Options{NoSDP: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

@@ -369,8 +369,9 @@ func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.
 }
 
 // pending is a SIP message waiting to be parsed (the Message is made in the
-// handler stage, which has the time to spare).
+// handler stage, which has the time to spare), then to be handled.
 type pending struct {
+	m        *Message // set by the parser, nil if the bytes are not SIP
 	raw      []byte
 	offset   int64
 	frame    int
@@ -427,18 +428,28 @@ const (
 	nBatches   = 8       // batches in flight; more are never allocated
 )
 
-// stage is the handler stage: it parses SIP and calls the Handler, in its
-// own goroutine, so that reading and decoding run beside it on another core.
+// stage is the handler stage, in two goroutines of its own so that reading
+// and decoding, SIP parsing, and the Handler (grouping, media analysis) each
+// run beside the others: the parser turns each batch's SIP bytes into
+// Messages, then the deliverer hands messages and media to the Handler in
+// capture order and recycles the batch.
 type stage struct {
-	in    chan *batch
-	free  chan *batch
-	done  chan struct{}
-	stats Stats // SIPMessages, Broken, BadPackets and Warnings of the stage
-	media Media // reused for each media call
+	in     chan *batch // to the parser
+	out    chan *batch // from the parser to the deliverer
+	free   chan *batch
+	done   chan struct{}
+	pstats Stats // the parser's: SIPMessages, Broken, BadPackets, Warnings
+	dstats Stats // the deliverer's: BadPackets, Warnings
+	media  Media // reused for each media call
 }
 
 func (r *reader) startStage() {
-	st := &stage{in: make(chan *batch, nBatches), free: make(chan *batch, nBatches), done: make(chan struct{})}
+	st := &stage{
+		in:   make(chan *batch, nBatches),
+		out:  make(chan *batch, nBatches),
+		free: make(chan *batch, nBatches),
+		done: make(chan struct{}),
+	}
 	for range nBatches {
 		st.free <- &batch{
 			sips:  make([]pending, 0, batchItems),
@@ -449,19 +460,28 @@ func (r *reader) startStage() {
 	st.media.File = r.file
 	r.st = st
 	r.cur = <-st.free
-	go func() {
-		defer close(st.done)
+	go func() { // the parser
+		defer close(st.out)
 		for b := range st.in {
+			for i := range b.sips {
+				r.parse(&st.pstats, &b.sips[i])
+			}
+			st.out <- b
+		}
+	}()
+	go func() { // the deliverer
+		defer close(st.done)
+		for b := range st.out {
 			si := 0
 			for j := range b.media {
 				mi := &b.media[j]
 				for ; si < int(mi.nsip); si++ {
-					r.parse(&st.stats, &b.sips[si])
+					r.handleSIP(&st.dstats, &b.sips[si])
 				}
 				r.handleMedia(st, b, mi)
 			}
 			for ; si < len(b.sips); si++ {
-				r.parse(&st.stats, &b.sips[si])
+				r.handleSIP(&st.dstats, &b.sips[si])
 			}
 			clear(b.sips) // release the messages
 			b.sips, b.media, b.arena = b.sips[:0], b.media[:0], b.arena[:0]
@@ -493,12 +513,13 @@ func (r *reader) stopStage() {
 	r.flushBatch()
 	close(r.st.in)
 	<-r.st.done
-	ps := &r.st.stats
-	r.stats.SIPMessages += ps.SIPMessages
-	r.stats.Broken += ps.Broken
-	r.stats.BadPackets += ps.BadPackets
-	for _, w := range ps.Warnings {
-		r.warnTo(&r.stats, w)
+	for _, ps := range []*Stats{&r.st.pstats, &r.st.dstats} {
+		r.stats.SIPMessages += ps.SIPMessages
+		r.stats.Broken += ps.Broken
+		r.stats.BadPackets += ps.BadPackets
+		for _, w := range ps.Warnings {
+			r.warnTo(&r.stats, w)
+		}
 	}
 	r.st = nil
 }
@@ -508,8 +529,8 @@ func (r *reader) stopStage() {
 func (r *reader) handleMedia(st *stage, b *batch, mi *mediaItem) {
 	defer func() {
 		if v := recover(); v != nil {
-			st.stats.BadPackets++
-			r.warnTo(&st.stats, Warning{File: r.file, Frame: mi.frame, Offset: mi.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
+			st.dstats.BadPackets++
+			r.warnTo(&st.dstats, Warning{File: r.file, Frame: mi.frame, Offset: mi.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
 		}
 	}()
 	m := &st.media
@@ -525,6 +546,7 @@ func (r *reader) handleMedia(st *stage, b *batch, mi *mediaItem) {
 func (r *reader) parse(st *Stats, p *pending) {
 	defer func() {
 		if v := recover(); v != nil {
+			p.m = nil
 			st.BadPackets++
 			r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
 		}
@@ -538,7 +560,22 @@ func (r *reader) parse(st *Stats, p *pending) {
 	if len(m.SIP.Problems) > 0 {
 		st.Broken++
 	}
-	r.h.SIP(m)
+	p.m = m
+}
+
+// handleSIP hands a parsed message to the handler. A panic in the handler
+// becomes a counted warning on its frame.
+func (r *reader) handleSIP(st *Stats, p *pending) {
+	if p.m == nil {
+		return // not SIP after all: the parser said so
+	}
+	defer func() {
+		if v := recover(); v != nil {
+			st.BadPackets++
+			r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
+		}
+	}()
+	r.h.SIP(p.m)
 }
 
 // isEventEnd reports an RFC 4733 end-of-event packet: a bare RTP header and

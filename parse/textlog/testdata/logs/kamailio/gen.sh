@@ -31,50 +31,9 @@ done
 G711=/usr/share/sip-tester/g711a.pcap
 [ -r "$G711" ] || die "sip-tester pcap not found ($G711)"
 
-# bg NAME CMD...: start CMD in the namespace (cwd $WORK), output in $WORK/NAME.out.
-bg() {
-	local name=$1
-	shift
-	(cd "$WORK" && exec ip netns exec "$NS" "$@") >"$WORK/$name.out" 2>&1 </dev/null &
-	BGPID=$!
-	PIDS+=("$BGPID")
-}
-
-# stop PID [SIGNAL]: signal one process we started and wait (bounded) for it.
-stop() {
-	local pid=$1 sig=${2:-TERM} i
-	kill -0 "$pid" 2>/dev/null || { wait "$pid" 2>/dev/null || true; return 0; }
-	kill -"$sig" "$pid" 2>/dev/null || true
-	for i in $(seq 1 50); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null || true
-	wait "$pid" 2>/dev/null || true
-}
-
-# waitpid_bounded PID SECONDS: wait for a process to end by itself.
-waitpid_bounded() {
-	local pid=$1 secs=$2 i rc=0
-	for i in $(seq 1 $((secs * 10))); do
-		kill -0 "$pid" 2>/dev/null || break
-		sleep 0.1
-	done
-	if kill -0 "$pid" 2>/dev/null; then
-		log "pid $pid still running after ${secs}s, stopping it"
-		stop "$pid"
-		return 1
-	fi
-	wait "$pid" 2>/dev/null || rc=$?
-	return "$rc"
-}
-
-cleanup() {
-	local p
-	for p in "${PIDS[@]}"; do stop "$p"; done
-	PIDS=()
-	ip netns del "$NS" 2>/dev/null || true
-}
+# bg NS NAME CMD..., stop, waitpid_bounded, cleanup (removes namespaces $NSP-*)
+NSP=sfk
+. "$ROOT/testdata/gen/netns.sh"
 trap 'cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 
 SIPP_COMMON=(-nostdin -m 1 -l 1 -timeout 30s -timeout_error)
@@ -83,14 +42,14 @@ uas() { # uas SCENARIO [extra sipp args]: a sipp UAS on $UAS:5060, in background
 	local scn=$1
 	shift
 	case $scn in /*) ;; *) scn=$SCN/$scn ;; esac
-	bg uas sipp -sf "$scn" -i "$UAS" -p 5060 "${SIPP_COMMON[@]}" "$@"
+	bg "$NS" uas sipp -sf "$scn" -i "$UAS" -p 5060 "${SIPP_COMMON[@]}" "$@"
 	UASPID=$BGPID
 	sleep 0.5
 }
 uac() { # uac SCENARIO [extra]: a sipp UAC on $UAC:5070 calling the proxy (bounded).
 	local scn=$1 rc=0
 	shift
-	bg uac sipp "$PX:5060" -sf "$SCN/$scn" -i "$UAC" -p 5070 "${SIPP_COMMON[@]}" "$@"
+	bg "$NS" uac sipp "$PX:5060" -sf "$SCN/$scn" -i "$UAC" -p 5070 "${SIPP_COMMON[@]}" "$@"
 	waitpid_bounded "$BGPID" 40 || rc=$?
 	[ "$rc" = 0 ] || { log "uac exit code $rc"; tail -n 30 "$WORK/uac.out" >&2; }
 	return "$rc"
@@ -100,7 +59,7 @@ uas_wait() { waitpid_bounded "$UASPID" 10 || log "warning: UAS ended with an err
 kam_start() {
 	local i
 	mkdir -p "$WORK/kam"
-	bg kam kamailio -f "$HERE/kamailio.cfg" -DD -E -m 32 -M 4 -n 1 \
+	bg "$NS" kam kamailio -f "$HERE/kamailio.cfg" -DD -E -m 32 -M 4 -n 1 \
 		-Y "$WORK/kam" -w "$WORK/kam" -A "NEXT_HOP=\"$UAS:5060\"" -l "udp:$PX:5060"
 	KAMPID=$BGPID
 	for i in $(seq 1 50); do
@@ -118,7 +77,7 @@ run() {
 	editcap -r "$G711" "$WORK/g711a-3s.pcap" 1-100
 	ip netns add "$NS"
 	ip netns exec "$NS" ip link set lo up
-	bg capture tcpdump -n -U -s 0 -Z root -i lo -w "$WORK/kamailio.pcap" 'udp and (port 5060 or port 5070)'
+	bg "$NS" capture tcpdump -n -U -s 0 -Z root -i lo -w "$WORK/kamailio.pcap" 'udp and (port 5060 or port 5070)'
 	CAPPID=$BGPID
 	for i in $(seq 1 50); do
 		grep -qi 'listening on' "$WORK/capture.out" 2>/dev/null && break

@@ -95,25 +95,7 @@ routed() {
 }
 
 # ---------------------------------------------------------------- capture
-# capture_start NS FILE TOOL ARGS...: start tcpdump/dumpcap, wait until ready.
-capture_start() {
-	local ns=$1 file=$2 i
-	shift 2
-	rm -f "$file"
-	bg "$NSP-$ns" capture "$@" -w "$file"
-	CAPPID=$BGPID
-	for i in $(seq 1 50); do
-		grep -qiE 'listening on|^Capturing on' "$WORK/capture.out" 2>/dev/null && break
-		kill -0 "$CAPPID" 2>/dev/null || { cat "$WORK/capture.out" >&2; die "capture failed"; }
-		sleep 0.1
-	done
-	sleep 0.3
-}
-capture_stop() {
-	sleep 0.5
-	stop "$CAPPID" INT
-	cat "$WORK/capture.out" >&2
-}
+# capture_start NS FILE TOOL ARGS... and capture_stop: in netns.sh
 
 # ---------------------------------------------------------------- sipp
 # Common sipp options: one call, no stdin, bounded run time.

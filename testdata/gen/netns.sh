@@ -1,8 +1,9 @@
-# Shared by testdata/gen/gen.sh and testdata/media/gen.sh (sourced, not run):
-# start, stop and wait for processes inside the network namespaces a script
-# makes, and remove them all at exit. The sourcing script sets WORK (a temp
-# dir), NSP (its namespace prefix), PIDS=() and log(), then its EXIT trap
-# calls cleanup.
+# Shared by the fixture generators (testdata/gen/gen.sh, testdata/media/gen.sh,
+# parse/textlog/testdata/logs/kamailio/gen.sh; sourced, not run): start, stop
+# and wait for processes inside the network namespaces a script makes,
+# capture on their links, and remove them all at exit. The sourcing script
+# sets WORK (a temp dir), NSP (its namespace prefix), PIDS=(), log() and
+# die(), then its EXIT trap calls cleanup.
 
 
 # ---------------------------------------------------------------- processes
@@ -53,4 +54,24 @@ cleanup() {
 	for n in $(ip netns list | awk '{print $1}' | grep "^$NSP-" || true); do
 		ip netns del "$n" 2>/dev/null || true
 	done
+}
+
+# capture_start NS FILE TOOL ARGS...: start tcpdump/dumpcap, wait until ready.
+capture_start() {
+	local ns=$1 file=$2 i
+	shift 2
+	rm -f "$file"
+	bg "$NSP-$ns" capture "$@" -w "$file"
+	CAPPID=$BGPID
+	for i in $(seq 1 50); do
+		grep -qiE 'listening on|^Capturing on' "$WORK/capture.out" 2>/dev/null && break
+		kill -0 "$CAPPID" 2>/dev/null || { cat "$WORK/capture.out" >&2; die "capture failed"; }
+		sleep 0.1
+	done
+	sleep 0.3
+}
+capture_stop() {
+	sleep 0.5
+	stop "$CAPPID" INT
+	cat "$WORK/capture.out" >&2
 }

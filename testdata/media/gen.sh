@@ -86,24 +86,7 @@ nft_loss() { # nft_loss NS UDP_SPORT PCT
 
 # ---------------------------------------------------------------- capture
 CAPTURE=(tcpdump -n -U -s 0 -Z root -i eth0)
-# capture_start NS FILE: start tcpdump on NS's eth0, wait until ready.
-capture_start() {
-	local ns=$1 file=$2 i
-	rm -f "$file"
-	bg "$NSP-$ns" capture "${CAPTURE[@]}" -w "$file"
-	CAPPID=$BGPID
-	for i in $(seq 1 50); do
-		grep -qiE 'listening on' "$WORK/capture.out" 2>/dev/null && break
-		kill -0 "$CAPPID" 2>/dev/null || { cat "$WORK/capture.out" >&2; die "capture failed"; }
-		sleep 0.1
-	done
-	sleep 0.3
-}
-capture_stop() {
-	sleep 0.5
-	stop "$CAPPID" INT
-	cat "$WORK/capture.out" >&2
-}
+# capture_start NS FILE TOOL ARGS... and capture_stop: in ../gen/netns.sh
 
 # ---------------------------------------------------------------- sipp
 SIPP_COMMON=(-nostdin -m 1 -l 1 -timeout 30s -timeout_error)
@@ -146,7 +129,7 @@ prepare_media() {
 # call OUTFILE UAS_SCENARIO "UAS ARGS" UAC_SCENARIO: one call captured on uac's eth0.
 call() {
 	local out=$1 uscn=$2 uargs=$3 cscn=$4
-	capture_start uac "$OUT/$out"
+	capture_start uac "$OUT/$out" "${CAPTURE[@]}"
 	# shellcheck disable=SC2086
 	uas "$uscn" $uargs
 	uac "$cscn"

@@ -144,9 +144,17 @@ func TestUDP(t *testing.T) {
 	if c.msgs[2].SIP.Method != sip.BYE || string(c.msgs[2].SIP.Body) != "no length body" {
 		t.Errorf("BYE body %q", c.msgs[2].SIP.Body)
 	}
-	// The message owns its bytes: not a view of the file buffer.
-	c.msgs[0].SIP.Raw[0] = 'X'
-	if c.msgs[1].SIP.Raw[0] != 'S' {
+	// Each message owns its bytes: a copy of exactly its datagram, not a
+	// view of the file buffer (whose capacity would run on past it), and not
+	// shared with the next message. (Its strings alias those bytes, so the
+	// test does not write to them.)
+	for i, m := range c.msgs[:2] {
+		if cap(m.SIP.Raw) != len(m.SIP.Raw) {
+			t.Errorf("message %d: %d bytes with capacity %d: a view of a larger buffer", i, len(m.SIP.Raw), cap(m.SIP.Raw))
+		}
+	}
+	a, b := c.msgs[0].SIP.Raw, c.msgs[1].SIP.Raw
+	if &a[:cap(a)][cap(a)-1] == &b[:cap(b)][cap(b)-1] {
 		t.Error("messages share a buffer")
 	}
 }

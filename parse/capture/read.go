@@ -552,7 +552,7 @@ func (r *reader) parse(st *Stats, p *pending) {
 		}
 	}()
 	m := &Message{File: r.file, Frame: p.frame, Time: p.ts.UTC(), Src: p.src, Dst: p.dst, Transport: p.tr, Encap: p.enc}
-	if err := sip.ParseWith(p.raw, &m.SIP, sip.Options{NoSDP: r.opts.NoSDP}); err != nil {
+	if err := sip.ParseWith(p.raw, &m.SIP, sip.Options{NoSDP: r.opts.NoSDP, Owned: true}); err != nil {
 		r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: err})
 		return
 	}

@@ -30,6 +30,13 @@ func FuzzParse(f *testing.F) {
 			if !IsStart(b) {
 				t.Fatal("Parse accepted what IsStart rejects")
 			}
+			// Owned (strings alias the input) reads the same as a copy.
+			var o Message
+			if err := ParseWith(bytes.Clone(b), &o, Options{Owned: true}); err != nil ||
+				o.CallID != m.CallID || o.CSeq != m.CSeq || o.StatusCode != m.StatusCode ||
+				len(o.Headers) != len(m.Headers) || len(o.Problems) != len(m.Problems) || o.From.Tag != m.From.Tag {
+				t.Fatalf("owned parse differs: %v", err)
+			}
 			if !bytes.HasPrefix(b, m.Raw) || !bytes.HasSuffix(m.Raw, m.Body) {
 				t.Fatal("Raw not a prefix of input or Body not a suffix of Raw")
 			}

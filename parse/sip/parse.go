@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"fmt"
 	"strings"
+	"unsafe"
 
 	"github.com/sipflow/sipflow/parse/sdp"
 )
@@ -262,6 +263,11 @@ type Options struct {
 	// NoSDP leaves Message.SDP nil; the SDP part is still in Parts. For a
 	// caller that shows no media it saves a third of an INVITE's cost.
 	NoSDP bool
+	// Owned says the caller hands b over for good: nothing writes to it
+	// again, so the message's strings may alias it instead of a copy. The
+	// capture pipeline, which copies each message out of its read buffer
+	// once, sets it.
+	Owned bool
 }
 
 // ParseWith is Parse with options.
@@ -278,7 +284,12 @@ func ParseWith(b []byte, m *Message, o Options) error {
 	if le < 0 {
 		return fmt.Errorf("%w: no start line at %.20q", ErrNotSIP, b[:min(len(b), 20)])
 	}
-	s := string(b) // one copy; every string in m is a substring of it
+	var s string // every string in m is a substring of it
+	if o.Owned {
+		s = unsafe.String(unsafe.SliceData(b), len(b)) // b is never written again: alias it
+	} else {
+		s = string(b) // one copy
+	}
 	m.Raw = b
 	m.parseStartLine(s[:le])
 

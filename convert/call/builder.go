@@ -204,7 +204,11 @@ func (b *Builder) lookup(keys []corrKey) *active {
 func (b *Builder) start(m *capture.Message) *active {
 	b.seq++
 	a := &active{seq: b.seq, last: m.Time}
-	a.call.Msgs = make([]Msg, 0, 8) // a call is rarely shorter
+	n := 2 // REGISTER, OPTIONS...: a request and its final response
+	if m.SIP.Request && m.SIP.Method == sip.INVITE {
+		n = 8 // an INVITE call is rarely shorter
+	}
+	a.call.Msgs = make([]Msg, 0, n)
 	b.open = append(b.open, a)
 	return a
 }

@@ -84,7 +84,11 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 		return nil, err
 	}
 	rd.capture.Media = tr != nil
-	if len(files) > 1 && len(files) <= maxMerged {
+	merged := len(files) > 1 && len(files) <= maxMerged
+	// The Builder copies what it keeps of a message unless it keeps the
+	// message whole; the merger and the media tracker hold on to messages.
+	rd.capture.ReuseMessages = tr == nil && bopts.KeepFull == nil && !merged
+	if merged {
 		stats, errs := rd.readMerged(ctx, files, h)
 		for i := range files {
 			res.stats.Add(stats[i])

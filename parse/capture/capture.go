@@ -98,6 +98,10 @@ type Options struct {
 	KeepDuplicates bool // keep packets seen twice (tcpdump -i any, two interfaces)
 	Media          bool // deliver non-SIP UDP datagrams to Handler.Media
 	NoSDP          bool // leave sip.Message.SDP nil (see sip.Options)
+	// ReuseMessages says the Handler keeps nothing of a Message once SIP
+	// returns: no pointer to it, its bytes or any of its strings. The
+	// reader then reuses Messages and their buffers.
+	ReuseMessages bool
 	// DuplicateWindow is how close in capture time two identical packets must
 	// be to count as one. Zero means 5 ms.
 	DuplicateWindow time.Duration

@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -531,4 +532,46 @@ func TestMediaOrder(t *testing.T) {
 			t.Fatalf("item %d: %s, want %s", i, h.got[i], want[i])
 		}
 	}
+}
+
+// copier keeps a copy of what it needs, as a Handler under ReuseMessages must.
+type copier struct{ got []string }
+
+func (c *copier) SIP(m *Message) {
+	c.got = append(c.got, strings.Clone(m.SIP.CallID)+" "+itoa(int(m.SIP.CSeq))+" "+itoa(m.Frame)+" "+itoa(len(m.SIP.Headers))+" "+string(m.SIP.Raw[:12]))
+}
+func (c *copier) Media(*Media) {}
+
+// TestReuseMessages: with Messages and buffers reused, a Handler that copies
+// what it keeps sees exactly what it sees without reuse.
+func TestReuseMessages(t *testing.T) {
+	var frames []frame
+	for i := 0; i < 3000; i++ {
+		p := inv
+		if i%3 == 1 {
+			p = ok200
+		}
+		p = strings.Replace(p, "Call-ID: c1", "Call-ID: c"+itoa(i), 1)
+		frames = append(frames, frame{at: time.Duration(i) * time.Millisecond, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: p, ipid: uint16(i + 1)})
+	}
+	b := buildPcap(frames)
+	var want, got copier
+	if _, err := Read(context.Background(), "r.pcap", bytes.NewReader(b), Options{}, &want); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Read(context.Background(), "r.pcap", bytes.NewReader(b), Options{ReuseMessages: true}, &got); err != nil {
+		t.Fatal(err)
+	}
+	if len(want.got) != 3000 || !slices.Equal(got.got, want.got) {
+		t.Fatalf("%d messages with reuse, %d without; first difference at %d", len(got.got), len(want.got), firstDiff(got.got, want.got))
+	}
+}
+
+func firstDiff(a, b []string) int {
+	for i := range min(len(a), len(b)) {
+		if a[i] != b[i] {
+			return i
+		}
+	}
+	return min(len(a), len(b))
 }

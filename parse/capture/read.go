@@ -11,6 +11,7 @@ import (
 	"net/netip"
 	"os"
 	"strconv"
+	"sync"
 	"time"
 
 	"github.com/sipflow/sipflow/parse/hep"
@@ -99,8 +100,12 @@ type reader struct {
 	hash maphash.Hash
 	tls  map[tcp.Key]int // open TLS streams per connection (canonical key)
 
-	st  *stage // the handler stage
-	cur *batch // items for the next hand-over to st
+	st *stage // the handler stage
+	// With Options.ReuseMessages, Messages and their bytes go round again
+	// instead of becoming garbage: on a trunk they are most of what the
+	// reader allocates.
+	msgs, raws sync.Pool
+	cur        *batch // items for the next hand-over to st
 
 	// The frame being processed, for warnings raised inside callbacks.
 	frame  int
@@ -347,7 +352,19 @@ func (r *reader) datagram(b []byte, frame int, ts time.Time, src, dst netip.Addr
 // deliver copies one message's bytes (the one copy out of the read
 // buffers) and queues it for the handler stage.
 func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
-	raw := make([]byte, len(b))
+	var raw []byte
+	if r.opts.ReuseMessages {
+		if v, ok := r.raws.Get().(*[]byte); ok && cap(*v) >= len(b) {
+			raw = (*v)[:len(b)]
+		}
+	}
+	if raw == nil {
+		c := len(b)
+		if r.opts.ReuseMessages {
+			c = max(c, 1024) // room for the next messages it will carry
+		}
+		raw = make([]byte, len(b), c)
+	}
 	copy(raw, b)
 	r.cur.sips = append(r.cur.sips, pending{
 		raw: raw, offset: r.offset, frame: frame, ts: ts, src: src, dst: dst, tr: tr, enc: enc,
@@ -551,9 +568,20 @@ func (r *reader) parse(st *Stats, p *pending) {
 			r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
 		}
 	}()
-	m := &Message{File: r.file, Frame: p.frame, Time: p.ts.UTC(), Src: p.src, Dst: p.dst, Transport: p.tr, Encap: p.enc}
+	var m *Message
+	if r.opts.ReuseMessages {
+		m, _ = r.msgs.Get().(*Message)
+	}
+	if m == nil {
+		m = new(Message)
+	}
+	// ParseWith resets m.SIP, keeping the capacity of its slices.
+	m.File, m.Frame, m.Time, m.Src, m.Dst, m.Transport, m.Encap = r.file, p.frame, p.ts.UTC(), p.src, p.dst, p.tr, p.enc
 	if err := sip.ParseWith(p.raw, &m.SIP, sip.Options{NoSDP: r.opts.NoSDP, Owned: true}); err != nil {
 		r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: err})
+		if r.opts.ReuseMessages {
+			r.msgs.Put(m)
+		}
 		return
 	}
 	st.SIPMessages++
@@ -576,6 +604,11 @@ func (r *reader) handleSIP(st *Stats, p *pending) {
 		}
 	}()
 	r.h.SIP(p.m)
+	if r.opts.ReuseMessages { // the handler said it keeps nothing of it
+		raw := p.raw[:cap(p.raw)]
+		r.raws.Put(&raw)
+		r.msgs.Put(p.m)
+	}
 }
 
 // isEventEnd reports an RFC 4733 end-of-event packet: a bare RTP header and

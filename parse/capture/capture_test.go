@@ -538,7 +538,7 @@ func TestMediaOrder(t *testing.T) {
 type copier struct{ got []string }
 
 func (c *copier) SIP(m *Message) {
-	c.got = append(c.got, strings.Clone(m.SIP.CallID)+" "+itoa(int(m.SIP.CSeq))+" "+itoa(m.Frame)+" "+itoa(len(m.SIP.Headers))+" "+string(m.SIP.Raw[:12]))
+	c.got = append(c.got, strings.Clone(m.SIP.CallID)+" "+itoa(int(m.SIP.CSeq))+" "+itoa(m.Frame)+" "+itoa(len(m.SIP.Headers))+" "+string(m.SIP.Raw[:min(12, len(m.SIP.Raw))]))
 }
 func (c *copier) Media(*Media) {}
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"testing"
 	"time"
@@ -89,6 +90,13 @@ func FuzzRead(f *testing.F) {
 			if m.Frame < 1 || m.Frame > st.Frames || len(m.SIP.Raw) == 0 || m.File != "fuzz" {
 				t.Fatalf("message frame %d of %d, %d bytes", m.Frame, st.Frames, len(m.SIP.Raw))
 			}
+		}
+		// Reusing Messages changes nothing a copying handler sees.
+		var plain, reused copier
+		Read(context.Background(), "fuzz", bytes.NewReader(b), Options{}, &plain)
+		Read(context.Background(), "fuzz", bytes.NewReader(b), Options{ReuseMessages: true}, &reused)
+		if !slices.Equal(plain.got, reused.got) {
+			t.Fatalf("reuse: %d messages differ from %d (first at %d)", len(reused.got), len(plain.got), firstDiff(reused.got, plain.got))
 		}
 	})
 }

@@ -85,9 +85,9 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 	}
 	rd.capture.Media = tr != nil
 	merged := len(files) > 1 && len(files) <= maxMerged
-	// The Builder copies what it keeps of a message unless it keeps the
-	// message whole; the merger and the media tracker hold on to messages.
-	rd.capture.ReuseMessages = tr == nil && bopts.KeepFull == nil && !merged
+	// The Builder and the media Tracker copy what they keep of a message,
+	// unless the Builder keeps messages whole; the merger holds on to them.
+	rd.capture.ReuseMessages = bopts.KeepFull == nil && !merged
 	if merged {
 		stats, errs := rd.readMerged(ctx, files, h)
 		for i := range files {

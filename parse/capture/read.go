@@ -649,10 +649,12 @@ func isKeepalive(b []byte) bool {
 // retention: when the newer one is older than that, the older one is cleared
 // and takes its place. No entry is ever deleted on its own, so the hot path
 // is one insert and at most two probes, and it does not allocate once the
-// tables have grown to the traffic's rate.
+// tables have grown to the traffic's rate. An entry is one word (44 bits of
+// hash, 20 bits of time in 100 µs ticks), so a busy trunk's second of
+// packets stays within the processor's cache.
 type dedup struct {
-	window int64
-	retain int64 // how long entries stay, behind the latest time seen
+	window int64 // in ticks
+	retain int64 // how long entries stay, behind the latest time seen (ns)
 	latest int64
 	start  int64 // latest time when the current generation began
 	cur    int
@@ -660,14 +662,15 @@ type dedup struct {
 }
 
 type dupGen struct {
-	slots []dupEntry // h == 0 is empty
+	slots []uint64 // hash bits | time ticks; 0 is empty
 	n     int
 }
 
-type dupEntry struct {
-	h  uint64
-	ts int64
-}
+const (
+	dupTick     = int64(100 * time.Microsecond)
+	dupTimeBits = 20 // 2^20 ticks = 104 s, far more than the retention
+	dupTimeMask = 1<<dupTimeBits - 1
+)
 
 // maxDedup bounds one generation; a fuller one ends early.
 const maxDedup = 1 << 21
@@ -680,19 +683,21 @@ const maxDedup = 1 << 21
 const dedupRetain = int64(2 * time.Second)
 
 func (d *dedup) init(window int64) {
-	d.window = window
+	d.window = max(window/dupTick, 1)
 	d.retain = max(window, dedupRetain)
 	for i := range d.gens {
-		d.gens[i].slots = make([]dupEntry, 1024)
+		d.gens[i].slots = make([]uint64, 1024)
 	}
 }
 
 // seen reports whether h was recorded within the window of ts, recording it
 // otherwise.
 func (d *dedup) seen(h uint64, ts int64) bool {
-	if h == 0 {
-		h = 1
+	key := h &^ dupTimeMask
+	if key == 0 {
+		key = 1 << dupTimeBits
 	}
+	tick := uint64(ts/dupTick) & dupTimeMask
 	if ts > d.latest {
 		d.latest = ts
 	}
@@ -706,9 +711,11 @@ func (d *dedup) seen(h uint64, ts int64) bool {
 	for k := range d.gens {
 		g := &d.gens[k]
 		mask := len(g.slots) - 1
-		for i := int(h) & mask; g.slots[i].h != 0; i = (i + 1) & mask {
-			if g.slots[i].h == h {
-				if dt := ts - g.slots[i].ts; dt <= d.window && dt >= -d.window {
+		for i := int(key>>dupTimeBits) & mask; g.slots[i] != 0; i = (i + 1) & mask {
+			if e := g.slots[i]; e&^dupTimeMask == key {
+				// time difference in ticks, modulo 2^20, as a signed number
+				dt := int64((tick-e&dupTimeMask)&dupTimeMask) << (64 - dupTimeBits) >> (64 - dupTimeBits)
+				if dt <= d.window && dt >= -d.window {
 					return true
 				}
 			}
@@ -718,27 +725,27 @@ func (d *dedup) seen(h uint64, ts int64) bool {
 	if 2*(g.n+1) > len(g.slots) {
 		g.grow()
 	}
-	g.insert(h, ts)
+	g.insert(key | tick)
 	return false
 }
 
-func (g *dupGen) insert(h uint64, ts int64) {
+func (g *dupGen) insert(e uint64) {
 	mask := len(g.slots) - 1
-	i := int(h) & mask
-	for g.slots[i].h != 0 {
+	i := int(e>>dupTimeBits) & mask
+	for g.slots[i] != 0 {
 		i = (i + 1) & mask
 	}
-	g.slots[i] = dupEntry{h, ts}
+	g.slots[i] = e
 	g.n++
 }
 
 func (g *dupGen) grow() {
 	old := g.slots
-	g.slots = make([]dupEntry, 2*len(old))
+	g.slots = make([]uint64, 2*len(old))
 	g.n = 0
 	for _, e := range old {
-		if e.h != 0 {
-			g.insert(e.h, e.ts)
+		if e != 0 {
+			g.insert(e)
 		}
 	}
 }

@@ -88,10 +88,9 @@ type side struct {
 }
 
 type step struct {
-	at    int64 // µs since capture start
-	msg   msgKind
-	retx  bool
-	bytes int
+	at   int64 // µs since capture start
+	msg  msgKind
+	retx bool
 }
 
 type stream struct {

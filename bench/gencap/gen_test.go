@@ -117,7 +117,7 @@ func TestGenerateDeterministic(t *testing.T) {
 		}
 		return sha256.Sum256(b.Bytes())
 	}
-	if hash(7) != hash(7) {
+	if a, b := hash(7), hash(7); a != b {
 		t.Error("same seed, different output")
 	}
 	if hash(7) == hash(8) {

@@ -2,16 +2,6 @@ package media
 
 import "strings"
 
-// staticNames are the RFC 3551 static payload type names (as Wireshark
-// prints them in rtp,streams).
-var staticNames = map[int]string{
-	0: "g711U", 1: "fs-1016", 2: "g721", 3: "GSM", 4: "g723", 5: "DVI4 8k", 6: "DVI4 16k",
-	7: "Exp. from Xerox PARC", 8: "g711A", 9: "g722", 10: "16-bit audio, stereo", 11: "16-bit audio, monaural",
-	12: "Qualcomm", 13: "Comfort noise", 14: "MPEG-I/II Audio", 15: "g728", 16: "DVI4 11k", 17: "DVI4 22k",
-	18: "g729", 19: "Comfort noise (old)", 25: "Sun CellB", 26: "JPEG", 28: "NV", 31: "h261", 32: "MPEG-I/II Video",
-	33: "MPEG-II TS", 34: "h263",
-}
-
 // staticCodec names the static payload types by their SDP encoding names.
 var staticCodec = map[int]string{
 	0: "PCMU", 3: "GSM", 4: "G723", 5: "DVI4", 6: "DVI4", 7: "LPC", 8: "PCMA", 9: "G722", 10: "L16", 11: "L16",

@@ -122,8 +122,6 @@ type candidate struct {
 	ssrc   uint32
 	seq    uint16
 	pkt    pending
-	frame  int
-	file   string
 	failed int
 }
 
@@ -189,7 +187,6 @@ type Tracker struct {
 	rtcp     map[rtcpKey]*RTCPStats // by the call and SSRC the figures are about
 	rtcpCall map[uint32]rtcpCalls   // by SSRC: which calls' flows carried RTCP about it
 	srSeen   map[uint32]time.Time   // SR NTP middle 32 bits -> capture time
-	clockOf  map[uint32]int         // SSRC -> clock rate, for RTCP jitter
 	report   rtp.Report
 	hdr      rtp.Fixed
 	noSIP    int

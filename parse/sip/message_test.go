@@ -107,14 +107,6 @@ type problemWant struct {
 	line int
 }
 
-func problemsOf(m *Message) []problemWant {
-	var out []problemWant
-	for _, p := range m.Problems {
-		out = append(out, problemWant{p.Err, p.Line})
-	}
-	return out
-}
-
 func checkProblems(t *testing.T, m *Message, want []problemWant) {
 	t.Helper()
 	if len(m.Problems) != len(want) {

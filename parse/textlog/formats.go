@@ -639,7 +639,6 @@ func firebrickHeader(l string) (meta, bool) {
 type syslogInfo struct {
 	st   stamp
 	time time.Time
-	tod  bool
 	host string
 	rest string
 }

@@ -53,8 +53,6 @@ var (
 	cet = time.FixedZone("CET", 3600)
 )
 
-func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }
-
 // host is one SIP element of a fixture.
 type host struct {
 	ap   netip.AddrPort

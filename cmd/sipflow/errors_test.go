@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bytes"
+	"context"
 	"os"
 	"path/filepath"
 	"strings"
@@ -199,5 +201,17 @@ func TestErrors(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", tc.stdoutHas, r.stdout)
 			}
 		})
+	}
+}
+
+// TestInterrupted: Ctrl-C (a cancelled context) ends with the shell's
+// code 130 and says so, whether it came before or during the reading.
+func TestInterrupted(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var out, errb bytes.Buffer
+	code := execute(ctx, []string{"calls", fixture("basic-call.pcap"), fixture("failures.pcap")}, &out, &errb)
+	if code != exitInterrupted || !strings.Contains(errb.String(), "interrupted") {
+		t.Errorf("exit %d, stderr %q", code, errb.String())
 	}
 }

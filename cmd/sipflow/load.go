@@ -93,22 +93,19 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 		for i := range files {
 			res.stats.Add(stats[i])
 			if errs[i] != nil {
-				fmt.Fprintf(stderr, "sipflow: %v\n", errs[i])
+				fmt.Fprintf(stderr, "sipflow: %v\n", inputError(errs[i]))
 				res.failed++
 			}
 		}
-		if err := ctx.Err(); err != nil {
-			return nil, err
-		}
 	} else {
 		for _, f := range files {
-			if err := ctx.Err(); err != nil {
-				return nil, err
+			if ctx.Err() != nil {
+				break // interrupted: what was read so far is shown
 			}
 			st, err := rd.read(ctx, f, h)
 			res.stats.Add(st)
 			if err != nil {
-				fmt.Fprintf(stderr, "sipflow: %v\n", err)
+				fmt.Fprintf(stderr, "sipflow: %v\n", inputError(err))
 				res.failed++
 			}
 		}
@@ -116,6 +113,15 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 	b.Flush()
 	call.Sort(res.calls)
 	return res, nil
+}
+
+// inputError words an input's error for a person: an interrupt (Ctrl-C)
+// is not a fault of the file.
+func inputError(err error) string {
+	if errors.Is(err, context.Canceled) {
+		return strings.TrimSuffix(err.Error(), context.Canceled.Error()) + "interrupted; the calls read so far follow"
+	}
+	return err.Error()
 }
 
 // inputReader reads one input of any kind: a capture, else a text log.

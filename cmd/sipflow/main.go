@@ -21,6 +21,8 @@ const (
 	exitOK    = 0
 	exitError = 1 // an input could not be read, or the command failed
 	exitUsage = 2 // bad flags or arguments
+	// exitInterrupted is the shell's code for a command ended by SIGINT.
+	exitInterrupted = 130
 )
 
 // errUsage marks errors in how the command was called.
@@ -43,13 +45,22 @@ func execute(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	root := newRoot(stdout, stderr)
 	root.SetArgs(args)
 	err := root.ExecuteContext(ctx)
+	if err == nil && ctx.Err() != nil {
+		err = ctx.Err() // interrupted between inputs: what was read is shown
+	}
 	switch {
 	case err == nil:
 		return exitOK
 	case errors.Is(err, errUsage):
 		fmt.Fprintf(stderr, "sipflow: %v\n", err)
 		return exitUsage
+	case errors.Is(err, context.Canceled):
+		fmt.Fprintln(stderr, "sipflow: interrupted")
+		return exitInterrupted
 	case errors.Is(err, errInputs):
+		if ctx.Err() != nil {
+			return exitInterrupted
+		}
 		return exitError // each failed input was reported as it happened
 	default:
 		fmt.Fprintf(stderr, "sipflow: %v\n", err)

@@ -186,7 +186,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	bw := bufio.NewWriter(w)
 	idx := callIndex(calls)
 	loc := o.loc()
-	fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s %-10s %-10s %6s %12s %9s %9s %9s %5s %s\n",
+	fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s %-10s %-15s %6s %12s %9s %9s %9s %5s %s\n",
 		"Call", "Start", "Src", "Dst", "SSRC", "Payload", "Pkts", "Lost", "MaxDelta", "MaxJitter", "MeanJit", "MOS", "Problems")
 	var notes []string
 	for _, s := range res.Streams {
@@ -205,9 +205,9 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		}
 		probs = append(probs, kinds(res, s.CallID)...)
 		lost := fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct)
-		fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s 0x%08X %-10s %6d %12s %9.3f %9.3f %9.3f %5s %s\n",
+		fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s 0x%08X %-15s %6d %12s %9.3f %9.3f %9.3f %5s %s\n",
 			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), s.SSRC,
-			truncate(clean(payload), 10, o.ellipsis()), s.Packets, lost, s.MaxDelta, s.MaxJitter, s.MeanJitter, mos, strings.Join(uniq(probs), ","))
+			truncate(clean(payload), 15, o.ellipsis()), s.Packets, lost, s.MaxDelta, s.MaxJitter, s.MeanJitter, mos, strings.Join(uniq(probs), ","))
 		for _, p := range s.Problems {
 			notes = append(notes, fmt.Sprintf("  %s -> %s 0x%08X: %s", s.Src, s.Dst, s.SSRC, clean(p.String())))
 		}

@@ -461,7 +461,8 @@ func (cl *callLayout) ladder() {
 			l.text(margin, y+3, fRegular, 6.5, black, m.Time.In(cl.tz()).Format("15:04:05.000"))
 			d := time.Duration(0)
 			if i > 0 && !c.Msgs[i-1].Time.IsZero() {
-				d = m.Time.Sub(c.Msgs[i-1].Time)
+				// the difference of the times as shown, to the millisecond
+				d = m.Time.Truncate(time.Millisecond).Sub(c.Msgs[i-1].Time.Truncate(time.Millisecond))
 			}
 			ds := "+" + strconv.FormatFloat(d.Seconds(), 'f', 3, 64) + "s"
 			if len(c.Legs) > 1 {

@@ -333,7 +333,9 @@ func (f *flow) marginText(i int) string {
 	}
 	d := ""
 	if i > 0 && !m.Time.IsZero() && !f.c.Msgs[i-1].Time.IsZero() {
-		d = fmtDelta(m.Time.Sub(f.c.Msgs[i-1].Time))
+		// The difference of the times as shown (to the millisecond), so
+		// that the column adds up for a reader checking it by eye.
+		d = fmtDelta(m.Time.Truncate(time.Millisecond).Sub(f.c.Msgs[i-1].Time.Truncate(time.Millisecond)))
 	} else if i == 0 {
 		d = fmtDelta(0)
 	}

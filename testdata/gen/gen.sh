@@ -35,11 +35,10 @@ done
 G711=/usr/share/sip-tester/g711a.pcap
 DTMF=/usr/share/sip-tester/dtmf_2833_1.pcap
 [ -r "$G711" ] && [ -r "$DTMF" ] || die "sip-tester pcaps not found ($G711)"
-. "$(dirname "$0")/netns.sh" # bg, stop, waitpid_bounded, cleanup
+. "$(dirname "$0")/netns.sh" # bg, stop, waitpid_bounded, cleanup, nsx, capture_start/stop, run_ref
 trap 'cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 
 # ---------------------------------------------------------------- topology
-nsx() { local ns=$1; shift; ip netns exec "$NSP-$ns" "$@"; }
 
 mkns() { # mkns NAME [v6]: new namespace, lo up, IPv6 off unless asked.
 	ip netns add "$NSP-$1"
@@ -295,21 +294,6 @@ derive() {
 FIELDS=(-Y sip -T fields -e frame.number -e ip.src -e ipv6.src -e ip.dst -e ipv6.dst
 	-e sip.Call-ID -e sip.CSeq -e sip.Method -e sip.Status-Code)
 
-# run_ref CMD...: "$ CMD", then its output; stderr is kept except tshark's root warning.
-run_ref() {
-	local rc=0
-	local a line="$"
-	for a in "$@"; do
-		case $a in
-		*[!A-Za-z0-9_.,:=/+-]*) line+=" '$a'" ;;
-		*) line+=" $a" ;;
-		esac
-	done
-	printf '%s\n' "$line"
-	"$@" 2>"$WORK/ref.err" || rc=$?
-	grep -v 'Running as user "root"' "$WORK/ref.err" || true
-	[ "$rc" = 0 ] || printf '# exit status %s\n' "$rc"
-}
 
 ref() { # ref NAME: write captures/NAME.tshark.txt (commands run inside captures/).
 	local f=$1

@@ -75,3 +75,22 @@ capture_stop() {
 	stop "$CAPPID" INT
 	cat "$WORK/capture.out" >&2
 }
+
+# nsx NS CMD...: run CMD in namespace $NSP-NS.
+nsx() { local ns=$1; shift; ip netns exec "$NSP-$ns" "$@"; }
+
+# run_ref CMD...: "$ CMD", then its output; stderr is kept except tshark's root warning.
+run_ref() {
+	local rc=0
+	local a line="$"
+	for a in "$@"; do
+		case $a in
+		*[!A-Za-z0-9_.,:=/+-]*) line+=" '$a'" ;;
+		*) line+=" $a" ;;
+		esac
+	done
+	printf '%s\n' "$line"
+	"$@" 2>"$WORK/ref.err" || rc=$?
+	grep -v 'Running as user "root"' "$WORK/ref.err" || true
+	[ "$rc" = 0 ] || printf '# exit status %s\n' "$rc"
+}

@@ -34,11 +34,10 @@ for t in sipp tcpdump tshark capinfos editcap ip nft python3; do
 done
 G711=/usr/share/sip-tester/g711a.pcap
 [ -r "$G711" ] && [ -r /usr/share/sip-tester/dtmf_2833_1.pcap ] || die "sip-tester pcaps not found ($G711)"
-. "$(dirname "$0")/../gen/netns.sh" # bg, stop, waitpid_bounded, cleanup
+. "$(dirname "$0")/../gen/netns.sh" # bg, stop, waitpid_bounded, cleanup, nsx, capture_start/stop, run_ref
 trap 'cleanup; [ -n "${KEEP_WORK:-}" ] || rm -rf "$WORK"' EXIT
 
 # ---------------------------------------------------------------- topology
-nsx() { local ns=$1; shift; ip netns exec "$NSP-$ns" "$@"; }
 
 mkns() { # mkns NAME: new namespace, lo up, IPv6 off.
 	ip netns add "$NSP-$1"
@@ -185,21 +184,6 @@ EVFIELDS=(-o rtp.heuristic_rtp:TRUE -Y rtpevent -T fields -e frame.number -e fra
 	-e ip.src -e ip.dst -e rtp.ssrc -e rtp.seq -e rtp.timestamp -e rtp.marker
 	-e rtpevent.event_id -e rtpevent.end_of_event -e rtpevent.volume -e rtpevent.duration)
 
-# run_ref CMD...: "$ CMD", then its output; stderr is kept except tshark's root warning.
-run_ref() {
-	local rc=0
-	local a line="$"
-	for a in "$@"; do
-		case $a in
-		*[!A-Za-z0-9_.,:=/+-]*) line+=" '$a'" ;;
-		*) line+=" $a" ;;
-		esac
-	done
-	printf '%s\n' "$line"
-	"$@" 2>"$WORK/ref.err" || rc=$?
-	grep -v 'Running as user "root"' "$WORK/ref.err" || true
-	[ "$rc" = 0 ] || printf '# exit status %s\n' "$rc"
-}
 
 ref() { # ref NAME: write NAME.tshark.txt (commands run inside testdata/media/).
 	local f=$1

@@ -75,7 +75,7 @@ in documentation ranges): --redact=numbers,ips.`,
 	in.register(cmd.Flags())
 	fs := cmd.Flags()
 	fs.StringVar(&ro.format, "format", "pdf", "report format (pdf)")
-	fs.StringVar(&ro.id, "call", "", "only this call: its index in `sipflow calls`, a Call-ID, or a unique prefix of one")
+	fs.StringVar(&ro.id, "call", "", "only this call `ID`: its index in the calls list, a Call-ID, or a unique prefix of one")
 	fs.StringVarP(&ro.outDir, "output", "o", ".", "directory to write the reports in (created if missing)")
 	fs.BoolVar(&ro.single, "single", false, "one PDF with every selected call, behind an index page")
 	fs.StringVar(&ro.hostsFile, "hosts", "", "file naming hosts: lines of \"ADDRESS[:PORT] NAME\"")

@@ -575,3 +575,31 @@ func firstDiff(a, b []string) int {
 	}
 	return min(len(a), len(b))
 }
+
+// mediaPanicky panics on the first media datagram it is given.
+type mediaPanicky struct{ n int }
+
+func (p *mediaPanicky) SIP(*Message) {}
+func (p *mediaPanicky) Media(*Media) {
+	p.n++
+	if p.n == 1 {
+		panic("media handler bug")
+	}
+}
+
+// TestMediaPanicGoesOn: a panic on one media datagram is a warning on its
+// frame; the datagrams after it are still delivered.
+func TestMediaPanicGoesOn(t *testing.T) {
+	var frames []frame
+	for i := range 5 {
+		frames = append(frames, frame{at: time.Duration(i) * time.Millisecond, src: "10.0.0.1:4000", dst: "10.0.0.2:4002", payload: rtp(uint16(i)), ipid: uint16(i + 1)})
+	}
+	h := &mediaPanicky{}
+	st, err := Read(context.Background(), "m.pcap", bytes.NewReader(buildPcap(frames)), Options{Media: true}, h)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if h.n != 5 || st.BadPackets != 1 || len(st.Warnings) != 1 || !errors.Is(st.Warnings[0].Err, ErrPanic) || st.Warnings[0].Frame != 1 {
+		t.Errorf("handled %d, stats %+v", h.n, st)
+	}
+}

@@ -489,16 +489,9 @@ func (r *reader) startStage() {
 	go func() { // the deliverer
 		defer close(st.done)
 		for b := range st.out {
-			si := 0
-			for j := range b.media {
-				mi := &b.media[j]
-				for ; si < int(mi.nsip); si++ {
-					r.handleSIP(&st.dstats, &b.sips[si])
-				}
-				r.handleMedia(st, b, mi)
-			}
-			for ; si < len(b.sips); si++ {
-				r.handleSIP(&st.dstats, &b.sips[si])
+			var si, mj int
+			for !r.deliverBatch(st, b, &si, &mj) {
+				// an item panicked: it was counted; go on with the next
 			}
 			clear(b.sips) // release the messages
 			b.sips, b.media, b.arena = b.sips[:0], b.media[:0], b.arena[:0]
@@ -541,25 +534,53 @@ func (r *reader) stopStage() {
 	r.st = nil
 }
 
-// handleMedia hands one media datagram to the handler. A panic in the
-// handler becomes a counted warning on its frame.
-func (r *reader) handleMedia(st *stage, b *batch, mi *mediaItem) {
+// deliverBatch hands the items of b from sips[*si] and media[*mj] on to
+// the Handler, in capture order, and reports whether it got to the end. A
+// panic in the Handler becomes a counted warning on that item's frame and
+// ends the call early, the item skipped: one deferred recover per run of
+// items, not per packet.
+func (r *reader) deliverBatch(st *stage, b *batch, si, mj *int) (done bool) {
+	var frame int
+	var offset int64
 	defer func() {
 		if v := recover(); v != nil {
 			st.dstats.BadPackets++
-			r.warnTo(&st.dstats, Warning{File: r.file, Frame: mi.frame, Offset: mi.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
+			r.warnTo(&st.dstats, Warning{File: r.file, Frame: frame, Offset: offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
 		}
 	}()
 	m := &st.media
-	m.Frame, m.Time = mi.frame, time.Unix(0, mi.ts).UTC()
-	m.Src, m.Dst = mi.src.addrPort(), mi.dst.addrPort()
-	m.Payload = b.arena[mi.lo:mi.hi:mi.hi]
-	r.h.Media(m)
-	m.Payload = nil
+	for {
+		switch {
+		case *mj < len(b.media) && *si >= int(b.media[*mj].nsip):
+			mi := &b.media[*mj]
+			*mj++
+			frame, offset = mi.frame, mi.offset
+			m.Frame, m.Time = mi.frame, time.Unix(0, mi.ts).UTC()
+			m.Src, m.Dst = mi.src.addrPort(), mi.dst.addrPort()
+			m.Payload = b.arena[mi.lo:mi.hi:mi.hi]
+			r.h.Media(m)
+			m.Payload = nil
+		case *si < len(b.sips):
+			p := &b.sips[*si]
+			*si++
+			if p.m == nil {
+				continue // not SIP after all: the parser said so
+			}
+			frame, offset = p.frame, p.offset
+			r.h.SIP(p.m)
+			if r.opts.ReuseMessages { // the handler said it keeps nothing of it
+				raw := p.raw[:cap(p.raw)]
+				r.raws.Put(&raw)
+				r.msgs.Put(p.m)
+			}
+		default:
+			return true
+		}
+	}
 }
 
-// parse tokenizes one message and hands it to the handler, counting into st.
-// A panic in the parser or the handler becomes a counted warning.
+// parse tokenizes one message into p.m (nil if it is not SIP), counting
+// into st. A panic in the parser becomes a counted warning.
 func (r *reader) parse(st *Stats, p *pending) {
 	defer func() {
 		if v := recover(); v != nil {
@@ -589,26 +610,6 @@ func (r *reader) parse(st *Stats, p *pending) {
 		st.Broken++
 	}
 	p.m = m
-}
-
-// handleSIP hands a parsed message to the handler. A panic in the handler
-// becomes a counted warning on its frame.
-func (r *reader) handleSIP(st *Stats, p *pending) {
-	if p.m == nil {
-		return // not SIP after all: the parser said so
-	}
-	defer func() {
-		if v := recover(); v != nil {
-			st.BadPackets++
-			r.warnTo(st, Warning{File: r.file, Frame: p.frame, Offset: p.offset, Err: fmt.Errorf("%w: %v", ErrPanic, v)})
-		}
-	}()
-	r.h.SIP(p.m)
-	if r.opts.ReuseMessages { // the handler said it keeps nothing of it
-		raw := p.raw[:cap(p.raw)]
-		r.raws.Put(&raw)
-		r.msgs.Put(p.m)
-	}
 }
 
 // isEventEnd reports an RFC 4733 end-of-event packet: a bare RTP header and

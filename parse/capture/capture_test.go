@@ -192,8 +192,7 @@ func TestDuplicates(t *testing.T) {
 
 func TestDedupTable(t *testing.T) {
 	var d dedup
-	d.init(10)
-	d.retain = 10
+	d.init(10, 10)
 	// Many distinct hashes within one window force growth; then all expire.
 	for i := 1; i <= 5000; i++ {
 		if d.seen(uint64(i)*0x9e3779b97f4a7c15, 5) {
@@ -212,18 +211,33 @@ func TestDedupTable(t *testing.T) {
 }
 
 func TestDedupInterleaved(t *testing.T) {
-	var d dedup
-	d.init(int64(DefaultDuplicateWindow))
-	ms := int64(time.Millisecond)
-	d.seen(1, 1235*ms) // interface 0
-	for i := uint64(2); i < 10; i++ {
-		d.seen(i, int64(1235+30*i)*ms) // interface 0 goes on for 270 ms
-	}
-	if !d.seen(1, 1235*ms+40_000) { // interface 1's copy, 40 µs later
-		t.Error("copy from the other interface not seen as a duplicate")
-	}
-	if d.seen(5, int64(1235+30*5)*ms+6*ms) { // same bytes 6 ms apart: a new packet
-		t.Error("packet outside the window seen as a duplicate")
+	for _, tc := range []struct {
+		name   string
+		retain int64
+		span   int64 // ms interface 0 goes on before interface 1's copy comes
+		want   bool
+	}{
+		{"pcapng 270ms", dedupRetain, 270, true},
+		{"pcapng 0.9s", dedupRetain, 900, true}, // remembered for at least half the retention
+		{"pcap 90ms", dedupRetainOne, 90, true},
+		// a classic pcap holds one interface: copies so far apart in the
+		// file are not looked for
+		{"pcap 270ms", dedupRetainOne, 270, false},
+	} {
+		var d dedup
+		d.init(int64(DefaultDuplicateWindow), tc.retain)
+		h := func(i int64) uint64 { return uint64(i) * 0x9e3779b97f4a7c15 }
+		ms := int64(time.Millisecond)
+		d.seen(h(1), 1235*ms) // interface 0
+		for i := int64(1); i <= 10; i++ {
+			d.seen(h(i+1), (1235+tc.span*i/10)*ms)
+		}
+		if got := d.seen(h(1), 1235*ms+40_000); got != tc.want { // interface 1's copy, 40 µs later
+			t.Errorf("%s: copy from the other interface seen %v, want %v", tc.name, got, tc.want)
+		}
+		if d.seen(h(5), (1235+tc.span*4/10)*ms+6*ms) { // same bytes 6 ms apart: a new packet
+			t.Errorf("%s: packet outside the window seen as a duplicate", tc.name)
+		}
 	}
 }
 

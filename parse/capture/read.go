@@ -119,7 +119,11 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 	if win <= 0 {
 		win = DefaultDuplicateWindow
 	}
-	r.dup.init(int64(win))
+	retain := dedupRetain
+	if pr.Format() == pcap.FormatPcap {
+		retain = dedupRetainOne
+	}
+	r.dup.init(int64(win), retain)
 	r.asm = tcp.NewAssembler(tcp.Config{}, (*tcpConsumer)(r))
 	r.startStage()
 	for {
@@ -681,11 +685,20 @@ const maxDedup = 1 << 21
 // several interfaces (dumpcap -i a -i b) writes each interface's packets in
 // batches: the second copy of a packet can come a few hundred packets later
 // in the file, yet carry a time within microseconds of the first.
-const dedupRetain = int64(2 * time.Second)
+//
+// A classic pcap holds one interface (or interfaces merged in time order by
+// mergecap or tcpdump -i any), whose copies of a packet lie close together
+// in the file: dedupRetainOne covers the reordering of a multi-processor
+// capture with room to spare, and keeps the table small enough for the
+// processor's first-level cache on a trunk.
+const (
+	dedupRetain    = int64(2 * time.Second)
+	dedupRetainOne = int64(200 * time.Millisecond)
+)
 
-func (d *dedup) init(window int64) {
+func (d *dedup) init(window, retain int64) {
 	d.window = max(window/dupTick, 1)
-	d.retain = max(window, dedupRetain)
+	d.retain = max(window, retain)
 	for i := range d.gens {
 		d.gens[i].slots = make([]uint64, 1024)
 	}

@@ -258,7 +258,7 @@ func (r *reader) record() {
 }
 
 // mediaKeyLen is how much of a media payload the duplicate check hashes.
-const mediaKeyLen = 48
+const mediaKeyLen = 32
 
 // duplicate reports whether an identical packet was seen within the window:
 // same addresses, ports, IP identification and payload. The IP ID tells a
@@ -283,10 +283,16 @@ func (r *reader) duplicate(p *packet.Packet, seq uint32, payload []byte, ns int6
 // holds, a false match is a one in a billion chance.
 func dupHash(p *packet.Packet, seq uint32, payload []byte) uint64 {
 	const k0, k1, k2, k3 = 0xa0761d6478bd642f, 0xe7037ed1a0b428db, 0x8ebc6af09c88c6e3, 0x589965cc75374cc3
-	s, d := p.Src.As16(), p.Dst.As16()
-	h := mix(le64(s[:8])^k0, le64(s[8:])^k1)
-	h = mix(le64(d[:8])^h, le64(d[8:])^k2)
-	h = mix(uint64(p.SrcPort)<<48|uint64(p.DstPort)<<32|uint64(p.Proto)^h, uint64(seq)<<32|uint64(p.IPID)^k3)
+	var h uint64
+	if p.Src.Is4() && p.Dst.Is4() {
+		s, d := p.Src.As4(), p.Dst.As4()
+		h = uint64(binary.BigEndian.Uint32(s[:]))<<32 | uint64(binary.BigEndian.Uint32(d[:]))
+	} else {
+		s, d := p.Src.As16(), p.Dst.As16()
+		h = mix(le64(s[:8])^k0, le64(s[8:])^k1)
+		h = mix(le64(d[:8])^h, le64(d[8:])^k2)
+	}
+	h = mix(uint64(p.SrcPort)<<48|uint64(p.DstPort)<<32|uint64(p.Proto)^h^k0, uint64(seq)<<32|uint64(p.IPID)^k3)
 	n := len(payload)
 	for len(payload) >= 16 {
 		h = mix(le64(payload[:8])^h, le64(payload[8:16])^k1)
@@ -445,11 +451,10 @@ func pack(ap netip.AddrPort) packedAddr {
 }
 
 func (p packedAddr) addrPort() netip.AddrPort {
-	a := netip.AddrFrom16(p.ip)
 	if p.v4 {
-		a = a.Unmap()
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte(p.ip[12:16])), p.port)
 	}
-	return netip.AddrPortFrom(a, p.port)
+	return netip.AddrPortFrom(netip.AddrFrom16(p.ip), p.port)
 }
 
 // batch is what goes to the handler stage at once: SIP messages and media

@@ -91,6 +91,30 @@ func kinds(ps []Problem) []ProblemKind {
 	return slices.Compact(out)
 }
 
+// TestNoMediaDetail: a call without media whose hosts send no media at all
+// in the input (a proxy's capture) says so; one whose hosts are seen
+// sending other media does not.
+func TestNoMediaDetail(t *testing.T) {
+	for _, tc := range []struct {
+		others bool
+		want   string
+	}{
+		{true, "no-media: answered, but no media was seen in either direction"},
+		{false, "no-media: answered, but no media was seen in either direction" + notSeenAtAll},
+	} {
+		s := newSim(t)
+		if tc.others {
+			s.rtp(0, netip.AddrPortFrom(rtpB.Addr(), 7000), netip.MustParseAddrPort("10.0.0.9:7000"), 9, 8, 1, 5)
+		}
+		s.call(uas, sdpBody(rtpB, "8 101"))
+		s.bye(1300 * time.Millisecond)
+		cm := s.tr.Finish().Calls["call-1"]
+		if cm == nil || len(cm.Problems) != 1 || cm.Problems[0].String() != tc.want {
+			t.Errorf("other media %v: got %v\nwant %s", tc.others, cm, tc.want)
+		}
+	}
+}
+
 func TestDetectors(t *testing.T) {
 	tests := []struct {
 		name string
@@ -109,6 +133,12 @@ func TestDetectors(t *testing.T) {
 			s.bye(1300 * time.Millisecond)
 		}, []ProblemKind{OneWay}},
 		{"no media", func(s *sim) {
+			// the capture sees media of the caller's host, not this call's
+			s.rtp(0, netip.AddrPortFrom(rtpA.Addr(), 7000), netip.MustParseAddrPort("10.0.0.9:7000"), 9, 8, 1, 5)
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.bye(1300 * time.Millisecond)
+		}, []ProblemKind{NoMedia}},
+		{"no media, none of these hosts at all", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(1300 * time.Millisecond)
 		}, []ProblemKind{NoMedia}},

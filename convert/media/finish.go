@@ -170,13 +170,73 @@ func (t *Tracker) detect(c *callState) {
 	}
 	switch {
 	case any == 0 && c.last[caller] != nil && c.last[callee] != nil && hasMedia(c):
-		c.problems = append(c.problems, Problem{Kind: NoMedia, Time: c.answered, Detail: "answered, but no media was seen in either direction"})
+		detail := "answered, but no media was seen in either direction"
+		if addrs := sdpAddrs(c); !t.sawMediaOf(addrs) {
+			// a proxy's capture looks like this: say so
+			detail += ", nor any packet from or to " + joinAddrs(addrs) + " at all: none was sent, or it did not pass where the capture was taken"
+		}
+		c.problems = append(c.problems, Problem{Kind: NoMedia, Time: c.answered, Detail: detail})
 	case toSide[caller] > 0 && toSide[callee] == 0:
 		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: fmt.Sprintf("media only toward the caller (%d packets), none toward the callee", toSide[caller])})
 	case toSide[callee] > 0 && toSide[caller] == 0:
 		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: fmt.Sprintf("media only toward the callee (%d packets), none toward the caller", toSide[callee])})
 	}
 }
+
+// sdpAddrs lists the addresses of the call's latest SDP on each side, in
+// order, once each.
+func sdpAddrs(c *callState) []netip.Addr {
+	var out []netip.Addr
+	for _, in := range c.last {
+		for _, m := range in.media {
+			if a := m.addr.Addr(); m.addr.IsValid() && !a.IsUnspecified() && !slices.Contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
+}
+
+func joinAddrs(addrs []netip.Addr) string {
+	var b []byte
+	for i, a := range addrs {
+		if i > 0 {
+			b = append(b, " or "...)
+		}
+		b = a.AppendTo(b)
+	}
+	return string(b)
+}
+
+// sawMediaOf says whether any media datagram of the input came from or went
+// to one of addrs. The flows remember every address pair seen, so the set
+// is made once, at the first call that asks.
+func (t *Tracker) sawMediaOf(addrs []netip.Addr) bool {
+	if t.mediaAddrs == nil {
+		t.mediaAddrs = map[netip.Addr]bool{}
+		for k := range t.flows4 {
+			t.mediaAddrs[netip.AddrFrom4(be32(uint32(k.ips>>32)))] = true
+			t.mediaAddrs[netip.AddrFrom4(be32(uint32(k.ips)))] = true
+		}
+		for k := range t.flows6 {
+			for i, a := range [2][16]byte{k.src, k.dst} {
+				ip := netip.AddrFrom16(a)
+				if k.v4&(1<<i) != 0 {
+					ip = ip.Unmap()
+				}
+				t.mediaAddrs[ip] = true
+			}
+		}
+	}
+	for _, a := range addrs {
+		if t.mediaAddrs[a] {
+			return true
+		}
+	}
+	return false
+}
+
+func be32(v uint32) [4]byte { return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
 
 // hasMedia says whether the negotiated SDP has at least one active m= line.
 func hasMedia(c *callState) bool {

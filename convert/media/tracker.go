@@ -190,6 +190,9 @@ type Tracker struct {
 	report   rtp.Report
 	hdr      rtp.Fixed
 	noSIP    int
+	// mediaAddrs is every address a media datagram came from or went to,
+	// made from the flows when Finish first needs it
+	mediaAddrs map[netip.Addr]bool
 }
 
 // NewTracker returns a Tracker.

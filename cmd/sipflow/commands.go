@@ -61,6 +61,12 @@ func (o *viewOpts) textOptions(stdout io.Writer) (text.Options, error) {
 	return to, nil
 }
 
+// isTerminal says whether w is a terminal.
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	return ok && term.IsTerminal(int(f.Fd()))
+}
+
 func newCallsCmd(stdout, stderr io.Writer) *cobra.Command {
 	var in inputOpts
 	var vo viewOpts

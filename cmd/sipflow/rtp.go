@@ -65,6 +65,9 @@ addresses, media after BYE, gaps, SSRC changes, unnegotiated payload types).`,
 			if err != nil {
 				return err
 			}
+			if vo.width == 0 && !isTerminal(stdout) {
+				to.Width = 0 // piped: the whole table, as tshark prints it
+			}
 			in.tz = vo.tz
 			res, mres, err := loadMedia(cmd.Context(), args, in, mopts, stderr)
 			if err != nil {
@@ -100,6 +103,7 @@ addresses, media after BYE, gaps, SSRC changes, unnegotiated payload types).`,
 	cmd.Flags().BoolVar(&asJSON, "json", false, "one JSON object per stream per line")
 	cmd.Flags().StringVar(&id, "call", "", "only the streams of this call: its index, a Call-ID, or a unique prefix of one")
 	cmd.Flags().StringVar(&vo.tz, "tz", "UTC", "time zone for times shown (IANA name, or Local)")
+	cmd.Flags().IntVar(&vo.width, "width", 0, "columns to fit (default: the terminal's; piped, the whole table)")
 	return cmd
 }
 

@@ -182,19 +182,44 @@ func callProblems(res *media.Result, id string) []string {
 
 // RTP writes the stream table: tshark's rtp,streams columns plus the
 // quality figures, then the problems and DTMF events of each stream.
+//
+// With o.Width above 0 every line fits it: the columns a narrow terminal
+// can best do without go first (start time, SSRC, max delta, mean jitter),
+// then the addresses are cut from the left (the port stays), then the
+// problems column; the notes below the table, which name every problem
+// in full, are wrapped. With o.Width 0 or less nothing is cut.
 func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	bw := bufio.NewWriter(w)
 	idx := callIndex(calls)
 	loc := o.loc()
-	fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s %-10s %-15s %6s %12s %9s %9s %9s %5s %s\n",
-		"Call", "Start", "Src", "Dst", "SSRC", "Payload", "Pkts", "Lost", "MaxDelta", "MaxJitter", "MeanJit", "MOS", "Problems")
+	ell := o.ellipsis()
+	const (
+		cCall = iota
+		cStart
+		cSrc
+		cDst
+		cSSRC
+		cPayload
+		cPkts
+		cLost
+		cMaxDelta
+		cMaxJitter
+		cMeanJit
+		cMOS
+		cProblems
+		nCols
+	)
+	head := [nCols]string{"Call", "Start", "Src", "Dst", "SSRC", "Payload", "Pkts", "Lost", "MaxDelta", "MaxJitter", "MeanJit", "MOS", "Problems"}
+	right := [nCols]bool{cPkts: true, cLost: true, cMaxDelta: true, cMaxJitter: true, cMeanJit: true, cMOS: true}
+	// at least these widths, as before the table fitted a width
+	widths := [nCols]int{cCall: 4, cStart: 12, cSrc: 21, cDst: 21, cSSRC: 10, cPayload: 15, cPkts: 6, cLost: 12, cMaxDelta: 9, cMaxJitter: 9, cMeanJit: 9, cMOS: 5}
+	var rows [][nCols]string
 	var notes []string
 	for _, s := range res.Streams {
 		call := "-"
 		if n := idx[s.CallID]; n > 0 {
 			call = strconv.Itoa(n)
 		}
-		payload := StreamCodec(s)
 		mos := "-"
 		if s.MOS >= 0 {
 			mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
@@ -204,27 +229,123 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 			probs = append(probs, p.Kind.String())
 		}
 		probs = append(probs, kinds(res, s.CallID)...)
-		lost := fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct)
-		fmt.Fprintf(bw, "%-4s %-12s %-21s %-21s 0x%08X %-15s %6d %12s %9.3f %9.3f %9.3f %5s %s\n",
-			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), s.SSRC,
-			truncate(clean(payload), 15, o.ellipsis()), s.Packets, lost, s.MaxDelta, s.MaxJitter, s.MeanJitter, mos, strings.Join(uniq(probs), ","))
+		rows = append(rows, [nCols]string{
+			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), fmt.Sprintf("0x%08X", s.SSRC),
+			truncate(clean(StreamCodec(s)), 15, ell), strconv.Itoa(s.Packets), fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
+			fmt.Sprintf("%.3f", s.MaxDelta), fmt.Sprintf("%.3f", s.MaxJitter), fmt.Sprintf("%.3f", s.MeanJitter), mos, strings.Join(uniq(probs), ","),
+		})
 		for _, p := range s.Problems {
-			notes = append(notes, fmt.Sprintf("  %s -> %s 0x%08X: %s", s.Src, s.Dst, s.SSRC, clean(p.String())))
+			notes = append(notes, fmt.Sprintf("%s -> %s 0x%08X: %s", s.Src, s.Dst, s.SSRC, clean(p.String())))
 		}
 		if len(s.Events) > 0 {
 			var ds []string
 			for _, e := range s.Events {
 				ds = append(ds, fmt.Sprintf("%s(%dms)", e.Digit, e.Duration.Milliseconds()))
 			}
-			notes = append(notes, fmt.Sprintf("  %s -> %s 0x%08X: DTMF %s", s.Src, s.Dst, s.SSRC, strings.Join(ds, " ")))
+			notes = append(notes, fmt.Sprintf("%s -> %s 0x%08X: DTMF %s", s.Src, s.Dst, s.SSRC, strings.Join(ds, " ")))
 		}
+	}
+	if o.Width > 0 {
+		// fitting a terminal: each column as wide as its widest cell
+		for i := range widths {
+			widths[i] = strWidth(head[i])
+		}
+	}
+	for _, r := range rows {
+		for i, c := range r {
+			if i != cProblems {
+				widths[i] = max(widths[i], strWidth(c))
+			}
+		}
+	}
+	shown := [nCols]bool{}
+	for i := range shown {
+		shown[i] = true
+	}
+	marked := false // problems shown as a "!" after the call, not in a column
+	if W := o.Width; W > 0 {
+		used := func() int { // every shown column but Problems, and the spaces
+			n := 0
+			for i := range nCols - 1 {
+				if shown[i] {
+					n += widths[i] + 1
+				}
+			}
+			return n
+		}
+		const minProblems = 12
+		for _, c := range []int{cStart, cSSRC, cMaxDelta, cMeanJit} {
+			if used()+minProblems <= W {
+				break
+			}
+			shown[c] = false
+		}
+		for used()+minProblems > W && widths[cPayload] > 10 {
+			widths[cPayload]--
+		}
+		if used()+minProblems > W {
+			shown[cProblems], marked = false, true
+			for _, r := range rows {
+				widths[cCall] = max(widths[cCall], strWidth(r[cCall])+1)
+			}
+		}
+		fits := func() bool {
+			if marked {
+				return used()-1 <= W
+			}
+			return used()+minProblems <= W
+		}
+		for !fits() && (widths[cSrc] > 10 || widths[cDst] > 10) {
+			if widths[cSrc] >= widths[cDst] {
+				widths[cSrc]--
+			} else {
+				widths[cDst]--
+			}
+		}
+		widths[cProblems] = max(W-used(), 1)
+	}
+	if marked {
+		for i := range rows {
+			if rows[i][cProblems] != "" {
+				rows[i][cCall] += "!"
+			}
+		}
+	}
+	line := func(cells [nCols]string) {
+		var b strings.Builder
+		for i, c := range cells {
+			if !shown[i] {
+				continue
+			}
+			if b.Len() > 0 {
+				b.WriteByte(' ')
+			}
+			switch {
+			case i == cProblems:
+				if o.Width > 0 {
+					c = truncate(c, widths[i], ell)
+				}
+				b.WriteString(c)
+			case i == cSrc || i == cDst:
+				b.WriteString(pad(truncateLeft(c, widths[i], ell), widths[i]))
+			case right[i]:
+				b.WriteString(padLeft(truncate(c, widths[i], ell), widths[i]))
+			default:
+				b.WriteString(pad(truncate(c, widths[i], ell), widths[i]))
+			}
+		}
+		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
+	}
+	line(head)
+	for _, r := range rows {
+		line(r)
 	}
 	for _, c := range calls {
 		for _, id := range c.CallIDs {
 			if cm := res.Calls[id]; cm != nil {
 				for _, p := range cm.Problems {
 					if callLevel(p.Kind) {
-						notes = append(notes, fmt.Sprintf("  call %d: %s", c.Index, clean(p.String())))
+						notes = append(notes, fmt.Sprintf("call %d: %s", c.Index, clean(p.String())))
 					}
 				}
 			}
@@ -232,12 +353,42 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	}
 	if len(notes) > 0 {
 		fmt.Fprintln(bw)
-		fmt.Fprintln(bw, "Problems and events:")
+		if marked {
+			fmt.Fprintln(bw, "Problems (streams marked !) and events:")
+		} else {
+			fmt.Fprintln(bw, "Problems and events:")
+		}
 		for _, n := range notes {
-			fmt.Fprintln(bw, n)
+			for _, l := range wrapWords(n, o.Width, "  ", "    ") {
+				fmt.Fprintln(bw, l)
+			}
 		}
 	}
 	return bw.Flush()
+}
+
+// wrapWords breaks s at spaces into lines of at most w cells, the first
+// led by lead and the others by indent; w 0 or less leaves it whole. A word
+// longer than a line is left whole on a line of its own.
+func wrapWords(s string, w int, lead, indent string) []string {
+	if w <= 0 || strWidth(lead+s) <= w {
+		return []string{lead + s}
+	}
+	var out []string
+	cur, empty := lead, true
+	for _, word := range strings.Fields(s) {
+		switch {
+		case empty:
+			cur += word
+			empty = false
+		case strWidth(cur)+1+strWidth(word) <= w:
+			cur += " " + word
+		default:
+			out = append(out, cur)
+			cur = indent + word
+		}
+	}
+	return append(out, cur)
 }
 
 func kinds(res *media.Result, id string) []string {

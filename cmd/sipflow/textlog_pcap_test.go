@@ -205,3 +205,17 @@ func TestCallsJSONKamailioLogEqualsPcap(t *testing.T) {
 		}
 	}
 }
+
+// TestTextLogMedia: a text log holds no media, so rtp and flow say the
+// media was not measured, where a capture without media says no-media.
+func TestTextLogMedia(t *testing.T) {
+	f := filepath.Join(tcpdumpTextDir, "basic-call.vvv.txt")
+	r := runCLI(t, "rtp", "-q", f)
+	if r.code != exitOK || !strings.Contains(r.stdout, "(no stream: the input is a text log, which holds the signalling only)") || strings.Contains(r.stdout, "no-media") {
+		t.Errorf("rtp on a text log: exit %d\n%s", r.code, r.stdout)
+	}
+	r = runCLI(t, "flow", "-q", "--call", "1", "--width", "100", f)
+	if r.code != exitOK || !strings.Contains(r.stdout, "\nMedia: not measured (a text log holds the signalling only)\n") || strings.Contains(r.stdout, "no-media") {
+		t.Errorf("flow on a text log: exit %d\n%s", r.code, r.stdout)
+	}
+}

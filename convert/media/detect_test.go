@@ -24,11 +24,12 @@ var (
 
 // sim builds a call: SIP messages and RTP packets fed to a Tracker.
 type sim struct {
-	t      *testing.T
-	tr     *Tracker
-	frame  int
-	callID string        // Call-ID of the messages ("call-1" if empty)
-	base   time.Duration // added to every time
+	t       *testing.T
+	tr      *Tracker
+	frame   int
+	callID  string        // Call-ID of the messages ("call-1" if empty)
+	fromLog bool          // the messages come from a text log
+	base    time.Duration // added to every time
 }
 
 func newSim(t *testing.T) *sim { return &sim{t: t, tr: NewTracker(Options{})} }
@@ -51,7 +52,7 @@ func (s *sim) sip(at time.Duration, src, dst netip.AddrPort, start, cseq, fromTa
 	}
 	raw := fmt.Sprintf("%s\r\nVia: SIP/2.0/UDP %s;branch=z9hG4bK1\r\nFrom: <sip:a@x>;tag=%s\r\nTo: <sip:b@x>%s\r\nCall-ID: %s\r\nCSeq: %s\r\n%sContent-Length: %d\r\n\r\n%s",
 		start, src, fromTag, toTag, id, cseq, ct, len(body), body)
-	m := &capture.Message{File: "sim", Frame: s.frame, Time: t0.Add(s.base + at), Src: src, Dst: dst}
+	m := &capture.Message{File: "sim", Frame: s.frame, Time: t0.Add(s.base + at), Src: src, Dst: dst, FromLog: s.fromLog}
 	if err := sip.Parse([]byte(raw), &m.SIP); err != nil {
 		s.t.Fatal(err)
 	}
@@ -111,6 +112,30 @@ func TestNoMediaDetail(t *testing.T) {
 		cm := s.tr.Finish().Calls["call-1"]
 		if cm == nil || len(cm.Problems) != 1 || cm.Problems[0].String() != tc.want {
 			t.Errorf("other media %v: got %v\nwant %s", tc.others, cm, tc.want)
+		}
+	}
+}
+
+// TestLogOnly: a call read from a text log has no media to measure: it
+// says so, and no media problem is looked for; the same call with one
+// message from a capture is measured.
+func TestLogOnly(t *testing.T) {
+	for _, mixed := range []bool{false, true} {
+		s := newSim(t)
+		s.fromLog = true
+		s.call(uas, sdpBody(rtpB, "8 101"))
+		s.fromLog = !mixed // the BYE from a capture
+		s.bye(1300 * time.Millisecond)
+		res := s.tr.Finish()
+		cm := res.Calls["call-1"]
+		if cm == nil {
+			t.Fatal("no media for call-1")
+		}
+		if cm.LogOnly == mixed || len(cm.Problems) != map[bool]int{false: 0, true: 1}[mixed] {
+			t.Errorf("mixed %v: LogOnly %v, problems %v", mixed, cm.LogOnly, cm.Problems)
+		}
+		if got := res.ForCall([]string{"call-1"}); got.LogOnly != cm.LogOnly {
+			t.Errorf("mixed %v: ForCall LogOnly %v", mixed, got.LogOnly)
 		}
 	}
 }

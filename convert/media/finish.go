@@ -23,11 +23,14 @@ func (r *Result) ForCall(ids []string) *CallMedia {
 	if len(ids) > 0 {
 		out.CallID = ids[0]
 	}
+	seen := false
 	for _, id := range ids {
 		if cm := r.Calls[id]; cm != nil {
 			out.Streams = append(out.Streams, cm.Streams...)
 			out.Problems = append(out.Problems, cm.Problems...)
 			out.Fax = out.Fax || cm.Fax
+			out.LogOnly = cm.LogOnly && (out.LogOnly || !seen)
+			seen = true
 		}
 	}
 	slices.SortStableFunc(out.Streams, func(a, b *Stream) int { return a.First.Compare(b.First) })
@@ -49,8 +52,10 @@ func (t *Tracker) Finish() *Result {
 		return cmp.Compare(a.FirstFrame, b.FirstFrame)
 	})
 	for _, c := range t.order {
-		cm := &CallMedia{CallID: c.id, Streams: c.streams, Fax: c.fax}
-		t.detect(c)
+		cm := &CallMedia{CallID: c.id, Streams: c.streams, Fax: c.fax, LogOnly: !c.captured}
+		if c.captured || len(c.streams) > 0 {
+			t.detect(c)
+		}
 		cm.Problems = append(cm.Problems, c.problems...)
 		for _, s := range c.streams {
 			cm.Problems = append(cm.Problems, s.Problems...)

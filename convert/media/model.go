@@ -189,4 +189,7 @@ type CallMedia struct {
 	Streams  []*Stream
 	Problems []Problem // call-level and every stream's
 	Fax      bool      // T.38 was negotiated
+	// LogOnly says every message of the call came from a text log: its
+	// media could not be seen, and no media problem is looked for.
+	LogOnly bool
 }

@@ -61,6 +61,7 @@ type callState struct {
 	last        [2]*sdpInfo     // the latest SDP of each side
 	answer      *sdpInfo        // the latest answer
 	fax         bool
+	captured    bool // a message came from a capture, not a text log
 	problems    []Problem
 	streams     []*Stream
 	states      []*state
@@ -288,6 +289,9 @@ func (t *Tracker) SIP(m *capture.Message) {
 	}
 	// who sent it: a request from the caller's From tag, or a response to a
 	// request from the callee
+	if !m.FromLog {
+		c.captured = true
+	}
 	fromCaller := s.From.Tag == c.callerTag
 	sender := callee
 	if s.Request == fromCaller {

@@ -74,7 +74,10 @@ type Message struct {
 	Src, Dst  netip.AddrPort // invalid (zero) when the input does not say
 	Transport Transport
 	Encap     Encap
-	SIP       sip.Message
+	// FromLog says the message was read from a text log, which holds the
+	// signalling only: its call's media cannot be measured from it.
+	FromLog bool
+	SIP     sip.Message
 }
 
 // Media is one UDP datagram that is not SIP (RTP, RTCP, UDPTL, anything).

@@ -633,7 +633,7 @@ func (p *pending) text() []byte {
 
 func (r *reader) emit(p *pending, raw []byte) {
 	r.endSkip()
-	m := &capture.Message{File: r.name, Frame: p.start, Time: p.time, Src: p.src, Dst: p.dst, Transport: p.transport}
+	m := &capture.Message{File: r.name, Frame: p.start, Time: p.time, Src: p.src, Dst: p.dst, Transport: p.transport, FromLog: true}
 	ok := func() (ok bool) {
 		defer func() {
 			if v := recover(); v != nil {

@@ -61,6 +61,8 @@ func (cl *callLayout) mediaSection() {
 	switch {
 	case cm == nil:
 		para(t.Text("media.none.analysed"), fRegular, textPt, black, 0)
+	case len(cm.Streams) == 0 && cm.LogOnly:
+		para(t.Text("media.none.log"), fRegular, textPt, black, 0)
 	case len(cm.Streams) == 0:
 		para(t.Text("media.none.seen"), fRegular, textPt, black, 0)
 		if cm.Fax {

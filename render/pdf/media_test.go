@@ -158,7 +158,7 @@ func TestProblemWords(t *testing.T) {
 			t.Errorf("%s: no words in report.txt", key)
 		}
 	}
-	for _, key := range []string{"media.none.seen", "media.intro", "media.col.direction", "media.col.jitter", "media.call"} {
+	for _, key := range []string{"media.none.seen", "media.none.log", "media.intro", "media.col.direction", "media.col.jitter", "media.call"} {
 		if tx.Text(key) == key {
 			t.Errorf("%s missing from report.txt", key)
 		}

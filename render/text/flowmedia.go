@@ -92,6 +92,9 @@ func (f *flow) media() {
 	switch len(cm.Streams) {
 	case 0:
 		s := "Media: none seen"
+		if cm.LogOnly {
+			s = "Media: not measured (a text log holds the signalling only)"
+		}
 		if cm.Fax {
 			s += " (T.38 fax was negotiated)"
 		}

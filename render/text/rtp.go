@@ -340,6 +340,17 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	for _, r := range rows {
 		line(r)
 	}
+	if len(rows) == 0 {
+		logOnly := len(res.Calls) > 0
+		for _, cm := range res.Calls {
+			logOnly = logOnly && cm.LogOnly
+		}
+		if logOnly {
+			fmt.Fprintln(bw, "(no stream: the input is a text log, which holds the signalling only)")
+		} else {
+			fmt.Fprintln(bw, "(no RTP stream)")
+		}
+	}
 	for _, c := range calls {
 		for _, id := range c.CallIDs {
 			if cm := res.Calls[id]; cm != nil {

@@ -485,6 +485,7 @@ type stage struct {
 	pstats Stats // the parser's: SIPMessages, Broken, BadPackets, Warnings
 	dstats Stats // the deliverer's: BadPackets, Warnings
 	media  Media // reused for each media call
+	made   int   // batches made so far (by the reader goroutine)
 }
 
 func (r *reader) startStage() {
@@ -494,16 +495,9 @@ func (r *reader) startStage() {
 		free: make(chan *batch, nBatches),
 		done: make(chan struct{}),
 	}
-	for range nBatches {
-		st.free <- &batch{
-			sips:  make([]pending, 0, batchItems),
-			media: make([]mediaItem, 0, batchItems),
-			arena: make([]byte, 0, batchBytes+2048),
-		}
-	}
 	st.media.File = r.file
 	r.st = st
-	r.cur = <-st.free
+	r.cur = st.newBatch()
 	go func() { // the parser
 		defer close(st.out)
 		for b := range st.in {
@@ -539,7 +533,25 @@ func (r *reader) flushBatch() {
 		return
 	}
 	r.st.in <- r.cur
-	r.cur = <-r.st.free
+	select {
+	case r.cur = <-r.st.free:
+	default:
+		if r.st.made < nBatches { // made as they are needed: a small file takes one
+			r.cur = r.st.newBatch()
+		} else {
+			r.cur = <-r.st.free
+		}
+	}
+}
+
+// newBatch makes one of the nBatches batches.
+func (st *stage) newBatch() *batch {
+	st.made++
+	return &batch{
+		sips:  make([]pending, 0, batchItems),
+		media: make([]mediaItem, 0, batchItems),
+		arena: make([]byte, 0, batchBytes+2048),
+	}
 }
 
 // stopStage waits for the handler stage to finish and merges its counts.

@@ -67,9 +67,6 @@ func newClassicReader(r io.Reader, order binary.ByteOrder, nano bool, snaplen ui
 	if nano {
 		c.nanos = 1
 	}
-	for range nChunks {
-		c.free <- make([]byte, headroom+chunkSize)
-	}
 	go c.prefetch(r)
 	return c
 }
@@ -77,12 +74,23 @@ func newClassicReader(r io.Reader, order binary.ByteOrder, nano bool, snaplen ui
 // prefetch fills chunks until the stream ends or the reader is closed.
 func (c *classicReader) prefetch(r io.Reader) {
 	defer close(c.stopped)
+	made := 0
 	for {
 		var buf []byte
 		select {
 		case buf = <-c.free:
-		case <-c.done:
-			return
+		default:
+			// chunks are made as they are needed: a small file takes one
+			if made < nChunks {
+				buf = make([]byte, headroom+chunkSize)
+				made++
+				break
+			}
+			select {
+			case buf = <-c.free:
+			case <-c.done:
+				return
+			}
 		}
 		n, err := io.ReadFull(r, buf[headroom:])
 		if err == io.ErrUnexpectedEOF {

@@ -222,6 +222,9 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 		name := "calls_nodate"
 		if !first.Start.IsZero() {
 			name = "calls_" + first.Start.In(loc).Format("20060102-150405")
+			if call.Dateless(first.Start) {
+				name = "calls_nodate-" + first.Start.Format("150405")
+			}
 		}
 		name += "_" + strconv.Itoa(len(selected)) + ".pdf"
 		written, err := writeExclusive(ro.outDir, name, doc.Write)

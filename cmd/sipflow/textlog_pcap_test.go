@@ -219,3 +219,18 @@ func TestTextLogMedia(t *testing.T) {
 		t.Errorf("flow on a text log: exit %d\n%s", r.code, r.stdout)
 	}
 }
+
+// TestTextLogNoDate: tcpdump -vvv prints the time of day only; the call
+// shows it as logged, with no invented date and no time zone conversion.
+func TestTextLogNoDate(t *testing.T) {
+	f := filepath.Join(tcpdumpTextDir, "basic-call.vvv.txt")
+	r := runCLI(t, "calls", "-q", "--tz", "Europe/Berlin", f)
+	if r.code != exitOK || !strings.Contains(r.stdout, "\n1 15:48:30.082 INVITE ") || strings.Contains(r.stdout, "0001") {
+		t.Errorf("calls: exit %d\n%s", r.code, r.stdout)
+	}
+	r = runCLI(t, "flow", "-q", "--tz", "Europe/Berlin", "--call", "1", "--width", "100", f)
+	if r.code != exitOK || !strings.Contains(r.stdout, "\nStart: 15:48:30.082 (as logged: no date, no time zone)") ||
+		!strings.Contains(r.stdout, "\n15:48:30.082  +0.000s ") || strings.Contains(r.stdout, "0001") {
+		t.Errorf("flow: exit %d\n%s", r.code, r.stdout)
+	}
+}

@@ -344,3 +344,29 @@ func interleave(a, b []wire) []wire {
 
 var _ = time.Second
 var _ netip.AddrPort
+
+func TestDateless(t *testing.T) {
+	berlin, err := time.LoadLocation("Europe/Berlin")
+	if err != nil {
+		t.Skip(err)
+	}
+	logged := time.Date(1, 1, 1, 0, 30, 0, 0, time.UTC) // tcpdump -vvv: 00:30:00, no date
+	dated := time.Date(2026, 11, 22, 0, 30, 0, 0, time.UTC)
+	for _, tc := range []struct {
+		t        time.Time
+		dateless bool
+		in       string
+	}{
+		{logged, true, "00:30:00"},
+		{time.Date(1, 1, 1, 0, 30, 0, 0, berlin), true, "00:30:00"}, // read in a zone: before year 1 in UTC
+		{dated, false, "01:30:00"},
+		{time.Time{}, false, "00:53:28"}, // the zero time is "no time", not a time of day
+	} {
+		if got := Dateless(tc.t); got != tc.dateless {
+			t.Errorf("Dateless(%v) = %v", tc.t, got)
+		}
+		if got := In(tc.t, berlin).Format("15:04:05"); got != tc.in {
+			t.Errorf("In(%v) = %s, want %s", tc.t, got, tc.in)
+		}
+	}
+}

@@ -185,3 +185,18 @@ func Sort(calls []*Call) {
 		c.Index = i + 1
 	}
 }
+
+// Dateless says t holds a time of day but no date: a text log that prints
+// none (tcpdump -vvv, Asterisk chan_sip) gives its times on 1 January of
+// year 1. Renderers show the time alone as it was logged, never that date,
+// and convert it to no time zone (in year 1 a zone's offset is its local
+// mean time, minutes off the modern one).
+func Dateless(t time.Time) bool { return !t.IsZero() && t.UTC().Year() <= 1 }
+
+// In is t in loc, or t as it is when it is Dateless.
+func In(t time.Time, loc *time.Location) time.Time {
+	if Dateless(t) {
+		return t
+	}
+	return t.In(loc)
+}

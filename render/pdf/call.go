@@ -192,6 +192,9 @@ func (cl *callLayout) summary() {
 	start := t.Text("summary.na")
 	if !c.Start.IsZero() {
 		start = c.Start.In(cl.tz()).Format("Monday 2 January 2006, 15:04:05.000 MST (-07:00)")
+		if call.Dateless(c.Start) {
+			start = c.Start.Format("15:04:05.000") + ", " + t.Text("summary.nodate")
+		}
 	}
 	row("summary.start", start)
 	row("summary.callids", strings.Join(c.CallIDs, "  "))
@@ -458,7 +461,7 @@ func (cl *callLayout) ladder() {
 		y := l.y
 		// Margin: time, delta.
 		if !m.Time.IsZero() {
-			l.text(margin, y+3, fRegular, 6.5, black, m.Time.In(cl.tz()).Format("15:04:05.000"))
+			l.text(margin, y+3, fRegular, 6.5, black, call.In(m.Time, cl.tz()).Format("15:04:05.000"))
 			d := time.Duration(0)
 			if i > 0 && !c.Msgs[i-1].Time.IsZero() {
 				// the difference of the times as shown, to the millisecond
@@ -560,6 +563,9 @@ func (cl *callLayout) appendix() {
 		ts := "-"
 		if !m.Time.IsZero() {
 			ts = m.Time.In(cl.tz()).Format("2006-01-02 15:04:05.000000 MST")
+			if call.Dateless(m.Time) {
+				ts = m.Time.Format("15:04:05.000000")
+			}
 		}
 		src, dst := "?", "?"
 		if m.Src.IsValid() {

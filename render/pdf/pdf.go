@@ -173,6 +173,9 @@ func (d *Document) Index(calls []*call.Call) error {
 		when := "-"
 		if !c.Start.IsZero() {
 			when = c.Start.In(loc).Format("2006-01-02 15:04:05 MST")
+			if call.Dateless(c.Start) {
+				when = c.Start.Format("15:04:05")
+			}
 		}
 		status := "-"
 		if c.FinalStatus != 0 {
@@ -324,6 +327,9 @@ func FileName(c *call.Call, loc *time.Location) string {
 	when := "nodate"
 	if !c.Start.IsZero() {
 		when = c.Start.In(loc).Format("20060102-150405")
+		if call.Dateless(c.Start) {
+			when = "nodate-" + c.Start.Format("150405")
+		}
 	}
 	party := func(p call.Party, n int) string {
 		s := p.User

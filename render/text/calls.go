@@ -91,6 +91,9 @@ func Calls(w io.Writer, calls []*call.Call, o Options) error {
 		start := "-"
 		if !c.Start.IsZero() {
 			start = c.Start.In(o.loc()).Format(listTime)
+			if call.Dateless(c.Start) {
+				start = c.Start.Format("15:04:05.000")
+			}
 		}
 		status := "-"
 		if c.FinalStatus != 0 {

@@ -248,6 +248,9 @@ func (f *flow) header() {
 	start := "-"
 	if !c.Start.IsZero() {
 		start = c.Start.In(f.o.loc()).Format("2006-01-02 15:04:05.000 MST")
+		if call.Dateless(c.Start) {
+			start = c.Start.Format("15:04:05.000") + " (as logged: no date, no time zone)"
+		}
 	}
 	var ids []string
 	if c.RequestURI != "" {
@@ -329,7 +332,7 @@ func (f *flow) marginText(i int) string {
 	m := &f.c.Msgs[i]
 	t := strings.Repeat(" ", timeW)
 	if !m.Time.IsZero() {
-		t = m.Time.In(f.o.loc()).Format("15:04:05.000")
+		t = call.In(m.Time, f.o.loc()).Format("15:04:05.000")
 	}
 	d := ""
 	if i > 0 && !m.Time.IsZero() && !f.c.Msgs[i-1].Time.IsZero() {

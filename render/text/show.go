@@ -102,6 +102,9 @@ func showHeader(n int, m *call.Msg, o Options) string {
 	ts := "-"
 	if !t.IsZero() {
 		ts = t.In(o.loc()).Format(showTime)
+		if call.Dateless(t) {
+			ts = t.Format("15:04:05.000000")
+		}
 	}
 	src, dst := addrOr(full.Src), addrOr(full.Dst)
 	s := fmt.Sprintf("#%d %s frame %d (%s) %s -> %s %s", n, ts, full.Frame, full.File, src, dst, TransportName(full.Transport))

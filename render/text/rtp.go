@@ -213,9 +213,9 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	right := [nCols]bool{cPkts: true, cLost: true, cMaxDelta: true, cMaxJitter: true, cMeanJit: true, cMOS: true}
 	// at least these widths, as before the table fitted a width
 	widths := [nCols]int{cCall: 4, cStart: 12, cSrc: 21, cDst: 21, cSSRC: 10, cPayload: 15, cPkts: 6, cLost: 12, cMaxDelta: 9, cMaxJitter: 9, cMeanJit: 9, cMOS: 5}
-	var rows [][nCols]string
-	var notes []string
-	for _, s := range res.Streams {
+	// the cells of a stream's row: made once to size the columns and once
+	// to print, so that a trunk's tens of thousands of rows are never held
+	row := func(s *media.Stream) [nCols]string {
 		call := "-"
 		if n := idx[s.CallID]; n > 0 {
 			call = strconv.Itoa(n)
@@ -229,11 +229,14 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 			probs = append(probs, p.Kind.String())
 		}
 		probs = append(probs, kinds(res, s.CallID)...)
-		rows = append(rows, [nCols]string{
+		return [nCols]string{
 			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), fmt.Sprintf("0x%08X", s.SSRC),
 			truncate(clean(StreamCodec(s)), 15, ell), strconv.Itoa(s.Packets), fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
 			fmt.Sprintf("%.3f", s.MaxDelta), fmt.Sprintf("%.3f", s.MaxJitter), fmt.Sprintf("%.3f", s.MeanJitter), mos, strings.Join(uniq(probs), ","),
-		})
+		}
+	}
+	var notes []string
+	for _, s := range res.Streams {
 		for _, p := range s.Problems {
 			notes = append(notes, fmt.Sprintf("%s -> %s 0x%08X: %s", s.Src, s.Dst, s.SSRC, clean(p.String())))
 		}
@@ -251,12 +254,15 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 			widths[i] = strWidth(head[i])
 		}
 	}
-	for _, r := range rows {
+	callW := 0 // the widest call cell
+	for _, st := range res.Streams {
+		r := row(st)
 		for i, c := range r {
 			if i != cProblems {
 				widths[i] = max(widths[i], strWidth(c))
 			}
 		}
+		callW = max(callW, strWidth(r[cCall]))
 	}
 	shown := [nCols]bool{}
 	for i := range shown {
@@ -285,9 +291,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		}
 		if used()+minProblems > W {
 			shown[cProblems], marked = false, true
-			for _, r := range rows {
-				widths[cCall] = max(widths[cCall], strWidth(r[cCall])+1)
-			}
+			widths[cCall] = max(widths[cCall], callW+1)
 		}
 		fits := func() bool {
 			if marked {
@@ -303,13 +307,6 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 			}
 		}
 		widths[cProblems] = max(W-used(), 1)
-	}
-	if marked {
-		for i := range rows {
-			if rows[i][cProblems] != "" {
-				rows[i][cCall] += "!"
-			}
-		}
 	}
 	line := func(cells [nCols]string) {
 		var b strings.Builder
@@ -337,10 +334,14 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
 	}
 	line(head)
-	for _, r := range rows {
+	for _, st := range res.Streams {
+		r := row(st)
+		if marked && r[cProblems] != "" {
+			r[cCall] += "!"
+		}
 		line(r)
 	}
-	if len(rows) == 0 {
+	if len(res.Streams) == 0 {
 		logOnly := len(res.Calls) > 0
 		for _, cm := range res.Calls {
 			logOnly = logOnly && cm.LogOnly

@@ -206,3 +206,39 @@ func FuzzFlowMedia(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRTPWidth prints the rtp table and its notes with a codec name and a
+// problem's words taken from the input (they come off the wire), on any
+// width from 80 columns up (below, the table's figures need more room than
+// there is): every line fits, no control character gets out, and each
+// stream has its row.
+func FuzzRTPWidth(f *testing.F) {
+	f.Add("PCMU", "media only toward the callee (12 packets)", 80, false)
+	f.Add("telephone-event\x1b[2J", "\u202eevil \x00 detail 日本語", 81, true)
+	f.Add(strings.Repeat("G7", 80), strings.Repeat("word", 100), 300, false)
+	f.Fuzz(func(t *testing.T, codec, detail string, w int, v6 bool) {
+		if w < 0 {
+			w = -(w + 1)
+		}
+		w = 80 + w%221
+		c := basicCall()
+		res, cm := testMedia(c)
+		for _, s := range cm.Streams {
+			s.Codec = codec
+			if v6 {
+				s.Src = netip.MustParseAddrPort("[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:40000")
+			}
+		}
+		cm.Problems[0].Detail = detail
+		cm.Streams[1].Problems[0].Detail = detail
+		var buf bytes.Buffer
+		if err := RTP(&buf, []*call.Call{c}, res, Options{Width: w, Location: cet}); err != nil {
+			t.Fatal(err)
+		}
+		out := buf.String()
+		checkLines(t, "RTP", out, w)
+		if rows := strings.Split(out, "\n"); len(rows) < 1+len(cm.Streams) || !strings.HasPrefix(rows[0], "Call ") {
+			t.Fatalf("%d streams:\n%s", len(cm.Streams), out)
+		}
+	})
+}

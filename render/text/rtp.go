@@ -381,7 +381,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 
 // wrapWords breaks s at spaces into lines of at most w cells, the first
 // led by lead and the others by indent; w 0 or less leaves it whole. A word
-// longer than a line is left whole on a line of its own.
+// too long for a line of its own is cut across lines.
 func wrapWords(s string, w int, lead, indent string) []string {
 	if w <= 0 || strWidth(lead+s) <= w {
 		return []string{lead + s}
@@ -390,14 +390,24 @@ func wrapWords(s string, w int, lead, indent string) []string {
 	cur, empty := lead, true
 	for _, word := range strings.Fields(s) {
 		switch {
-		case empty:
+		case empty && strWidth(cur)+strWidth(word) <= w:
 			cur += word
 			empty = false
-		case strWidth(cur)+1+strWidth(word) <= w:
+		case !empty && strWidth(cur)+1+strWidth(word) <= w:
 			cur += " " + word
 		default:
-			out = append(out, cur)
-			cur = indent + word
+			if !empty {
+				out = append(out, cur)
+				cur = indent
+			}
+			// a word wider than what a line has room for is cut
+			for room := w - strWidth(cur); strWidth(word) > room && room > 0; room = w - strWidth(cur) {
+				part := fit(word, room)
+				out = append(out, cur+part)
+				word, cur = word[len(part):], indent
+			}
+			cur += word
+			empty = false
 		}
 	}
 	return append(out, cur)

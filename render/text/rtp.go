@@ -185,9 +185,10 @@ func callProblems(res *media.Result, id string) []string {
 //
 // With o.Width above 0 every line fits it: the columns a narrow terminal
 // can best do without go first (start time, SSRC, max delta, mean jitter),
-// then the addresses are cut from the left (the port stays), then the
-// problems column; the notes below the table, which name every problem
-// in full, are wrapped. With o.Width 0 or less nothing is cut.
+// then the payload name is cut, then the problems column gives way to a
+// "!" after the call number, then the addresses are cut from the left (the
+// port stays). The notes below the table, which name every problem in
+// full, are wrapped. With o.Width 0 or less nothing is cut.
 func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	bw := bufio.NewWriter(w)
 	idx := callIndex(calls)

@@ -52,7 +52,9 @@ const R0 = 93.2
 // with Ie,eff = Ie + (95 - Ie) * Ppl / (Ppl/BurstR + Bpl), Ppl the packet
 // loss in percent, BurstR the burst ratio (1 for random loss), Ta the
 // one-way delay in ms and A = 0. The echo terms Idte and Idle are left at
-// their default-value contribution (echo is assumed controlled).
+// their default-value contribution (echo is assumed controlled). R is kept
+// within 0-100, the scale G.107 rates on: heavy loss with a long delay
+// would take the sum below 0, where MOS is 1 anyway.
 func RFactor(imp Impairment, lossPct, burstR, delayMs float64) float64 {
 	if burstR < 1 {
 		burstR = 1
@@ -61,7 +63,7 @@ func RFactor(imp Impairment, lossPct, burstR, delayMs float64) float64 {
 	if lossPct > 0 {
 		ieEff = imp.Ie + (95-imp.Ie)*lossPct/(lossPct/burstR+imp.Bpl)
 	}
-	return R0 - Idd(delayMs) - ieEff
+	return min(max(R0-Idd(delayMs)-ieEff, 0), 100)
 }
 
 // Idd is the G.107 delay impairment for an absolute one-way delay Ta in ms

@@ -27,6 +27,8 @@ func TestEModel(t *testing.T) {
 		{"G.729A no loss", g729, 0, 1, 0, 82.2, 4.104},
 		// delay: Idd(200 ms) with X = 1
 		{"G.711 200 ms", g711, 0, 1, 200, 93.2 - Idd(200), MOS(93.2 - Idd(200))},
+		// all lost, 800 ms: 93.2 - Idd - 95 is below the scale, kept at 0
+		{"G.711 all lost, 800 ms", g711, 100, 1, 800, 0, 1},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -85,5 +85,6 @@ func MOS(r float64) float64 {
 	case r >= 100:
 		return 4.5
 	}
-	return 1 + 0.035*r + r*(r-60)*(100-r)*7e-6
+	// the cubic dips below 1 for R under about 6.5: MOS is never below 1
+	return max(1+0.035*r+r*(r-60)*(100-r)*7e-6, 1)
 }

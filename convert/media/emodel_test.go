@@ -48,8 +48,8 @@ func TestEModel(t *testing.T) {
 	if Idd(100) != 0 {
 		t.Errorf("Idd(100) = %v, want 0", Idd(100))
 	}
-	if MOS(-5) != 1 || MOS(120) != 4.5 {
-		t.Errorf("MOS clamps: %v %v", MOS(-5), MOS(120))
+	if MOS(-5) != 1 || MOS(120) != 4.5 || MOS(2.54) != 1 {
+		t.Errorf("MOS clamps: %v %v %v", MOS(-5), MOS(120), MOS(2.54))
 	}
 	if _, ok := ImpairmentOf("speex"); ok {
 		t.Errorf("speex should have no G.113 values")

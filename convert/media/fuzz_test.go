@@ -13,7 +13,7 @@ import (
 
 // FuzzTracker drives a Tracker with a script read from the input: SIP
 // messages (INVITE, 183 and 200 with SDP on chosen addresses and payload
-// types, re-INVITEs, ACK, BYE) and datagrams shaped as RTP, as RTCP or
+// types or T.38, re-INVITEs, ACK, BYE) and datagrams shaped as RTP, as RTCP or
 // left raw, from and to a few addresses the SDP may or may not announce,
 // at times that may go back. Properties: no panic; every stream holds no
 // more packets than were sent on its flow, and its lost count is expected
@@ -38,7 +38,10 @@ func FuzzTracker(f *testing.F) {
 			a, b := addrs[int(x)%len(addrs)], addrs[int(y)%len(addrs)]
 			cseq := fmt.Sprintf("%d INVITE", x%3+1)
 			body := ""
-			if a.Addr().Is4() && y%4 != 0 {
+			switch {
+			case a.Addr().Is4() && y%7 == 3: // T.38 fax moved onto the address
+				body = fmt.Sprintf("v=0\r\no=- 1 2 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=image %d udptl t38\r\n", a.Addr(), a.Addr(), a.Port())
+			case a.Addr().Is4() && y%4 != 0:
 				body = sdpBody(a, ptLists[int(y)%len(ptLists)])
 			}
 			switch op % 8 {

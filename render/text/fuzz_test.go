@@ -174,6 +174,27 @@ func TestFuzzCallShape(t *testing.T) {
 	}
 }
 
+// widthIn maps any fuzzed int onto lo..hi.
+func widthIn(w, lo, hi int) int {
+	if w < 0 {
+		w = -(w + 1)
+	}
+	return lo + w%(hi-lo+1)
+}
+
+// fuzzedMedia is testMedia's call with the codec name and a problem's words
+// the fuzzer chose.
+func fuzzedMedia(codec, detail string) (*call.Call, *media.Result, *media.CallMedia) {
+	c := basicCall()
+	res, cm := testMedia(c)
+	for _, s := range cm.Streams {
+		s.Codec = codec
+	}
+	cm.Problems[0].Detail = detail
+	cm.Streams[1].Problems[0].Detail = detail
+	return c, res, cm
+}
+
 // FuzzFlowMedia draws the media lines with a codec name, a problem's words
 // and a DTMF digit taken from the input (they come off the wire): every
 // line fits the width, no control character gets out, and each stream has
@@ -183,18 +204,11 @@ func FuzzFlowMedia(f *testing.F) {
 	f.Add("telephone-event\x1b[2J", "\u202eevil \x00 detail 日本語", "#", 20, true)
 	f.Add(strings.Repeat("G7", 80), strings.Repeat("word ", 100), "", 300, false)
 	f.Fuzz(func(t *testing.T, codec, detail, digit string, w int, ascii bool) {
-		if w < 0 {
-			w = -(w + 1)
-		}
-		w = 20 + w%281
-		c := basicCall()
-		_, cm := testMedia(c)
+		w = widthIn(w, 20, 300)
+		c, _, cm := fuzzedMedia(codec, detail)
 		for _, s := range cm.Streams {
-			s.Codec = codec
 			s.Events = append(s.Events, media.DTMF{Digit: digit})
 		}
-		cm.Problems[0].Detail = detail
-		cm.Streams[1].Problems[0].Detail = detail
 		var buf bytes.Buffer
 		if err := FlowMedia(&buf, c, cm, Options{Width: w, ASCII: ascii, Location: cet}); err != nil {
 			t.Fatal(err)
@@ -217,20 +231,13 @@ func FuzzRTPWidth(f *testing.F) {
 	f.Add("telephone-event\x1b[2J", "\u202eevil \x00 detail 日本語", 81, true)
 	f.Add(strings.Repeat("G7", 80), strings.Repeat("word", 100), 300, false)
 	f.Fuzz(func(t *testing.T, codec, detail string, w int, v6 bool) {
-		if w < 0 {
-			w = -(w + 1)
-		}
-		w = 80 + w%221
-		c := basicCall()
-		res, cm := testMedia(c)
-		for _, s := range cm.Streams {
-			s.Codec = codec
-			if v6 {
+		w = widthIn(w, 80, 300)
+		c, res, cm := fuzzedMedia(codec, detail)
+		if v6 {
+			for _, s := range cm.Streams {
 				s.Src = netip.MustParseAddrPort("[2001:db8:aaaa:bbbb:cccc:dddd:eeee:ffff]:40000")
 			}
 		}
-		cm.Problems[0].Detail = detail
-		cm.Streams[1].Problems[0].Detail = detail
 		var buf bytes.Buffer
 		if err := RTP(&buf, []*call.Call{c}, res, Options{Width: w, Location: cet}); err != nil {
 			t.Fatal(err)

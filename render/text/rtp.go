@@ -335,12 +335,35 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
 	}
 	line(head)
+	var withProblems int
+	var worst *media.Stream // the lowest MOS
 	for _, st := range res.Streams {
 		r := row(st)
+		if r[cProblems] != "" {
+			withProblems++
+		}
 		if marked && r[cProblems] != "" {
 			r[cCall] += "!"
 		}
 		line(r)
+		if st.MOS >= 0 && (worst == nil || st.MOS < worst.MOS) {
+			worst = st
+		}
+	}
+	if n := len(res.Streams); n > 0 {
+		// the figures to look at first on a trunk's thousands of rows
+		sum := fmt.Sprintf("%s, %d with problems", plural(n, "stream"), withProblems)
+		if worst != nil {
+			call := "no call"
+			if i := idx[worst.CallID]; i > 0 {
+				call = "call " + strconv.Itoa(i)
+			}
+			sum += fmt.Sprintf("; lowest MOS %.2f (%s, %s -> %s)", worst.MOS, call, clean(worst.Src.String()), clean(worst.Dst.String()))
+		}
+		fmt.Fprintln(bw)
+		for _, l := range wrapWords(sum, o.Width, "", "  ") {
+			fmt.Fprintln(bw, l)
+		}
 	}
 	if len(res.Streams) == 0 {
 		logOnly := len(res.Calls) > 0

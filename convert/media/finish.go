@@ -90,7 +90,7 @@ func (t *Tracker) finishStream(st *state) {
 	s.MaxSkew = a.maxSkew
 	if s.SequenceErrors > 0 || s.WrongTimestamps > 0 {
 		s.Problems = append(s.Problems, Problem{Kind: SequenceErrors,
-			Detail: fmt.Sprintf("%d packets out of sequence, %d with a timestamp going back", s.SequenceErrors, s.WrongTimestamps)})
+			Detail: nPackets(s.SequenceErrors) + " out of sequence, " + strconv.Itoa(s.WrongTimestamps) + " with a timestamp going back"})
 	}
 	if r := t.rtcpOf(st); r != nil {
 		s.RTCP = *r
@@ -182,9 +182,9 @@ func (t *Tracker) detect(c *callState) {
 		}
 		c.problems = append(c.problems, Problem{Kind: NoMedia, Time: c.answered, Detail: detail})
 	case toSide[caller] > 0 && toSide[callee] == 0:
-		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: fmt.Sprintf("media only toward the caller (%d packets), none toward the callee", toSide[caller])})
+		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: "media only toward the caller (" + nPackets(toSide[caller]) + "), none toward the callee"})
 	case toSide[callee] > 0 && toSide[caller] == 0:
-		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: fmt.Sprintf("media only toward the callee (%d packets), none toward the caller", toSide[callee])})
+		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: "media only toward the callee (" + nPackets(toSide[callee]) + "), none toward the caller"})
 	}
 }
 
@@ -253,6 +253,14 @@ func hasMedia(c *callState) bool {
 		}
 	}
 	return false
+}
+
+// nPackets is "1 packet" or "n packets".
+func nPackets(n int) string {
+	if n == 1 {
+		return "1 packet"
+	}
+	return strconv.Itoa(n) + " packets"
 }
 
 func fmtDur(d time.Duration) string { return fmt.Sprintf("%.3fs", d.Seconds()) }

@@ -725,7 +725,7 @@ const maxDedup = 1 << 21
 // mergecap or tcpdump -i any), whose copies of a packet lie close together
 // in the file: dedupRetainOne covers the reordering of a multi-processor
 // capture with room to spare, and keeps the table small enough for the
-// processor's first-level cache on a trunk.
+// processor's cache on a trunk (64 KB at 12,000 packets a second).
 const (
 	dedupRetain    = int64(2 * time.Second)
 	dedupRetainOne = int64(200 * time.Millisecond)

@@ -173,10 +173,14 @@ func (t *Tracker) detect(c *callState) {
 	if c.answered.IsZero() {
 		return
 	}
+	var addrs []netip.Addr // the negotiated media's, when no packet of it was seen
+	if any == 0 && c.last[caller] != nil && c.last[callee] != nil {
+		addrs = sdpAddrs(c)
+	}
 	switch {
-	case any == 0 && c.last[caller] != nil && c.last[callee] != nil && hasMedia(c):
+	case len(addrs) > 0:
 		detail := "answered, but no media was seen in either direction"
-		if addrs := sdpAddrs(c); !t.sawMediaOf(addrs) {
+		if !t.sawMediaOf(addrs) {
 			// a proxy's capture looks like this: say so
 			detail += ", nor any packet from or to " + joinAddrs(addrs) + " at all: none was sent, or it did not pass where the capture was taken"
 		}
@@ -188,8 +192,8 @@ func (t *Tracker) detect(c *callState) {
 	}
 }
 
-// sdpAddrs lists the addresses of the call's latest SDP on each side, in
-// order, once each.
+// sdpAddrs lists the addresses of the active m= lines of the call's latest
+// SDP on each side, in order, once each (none: no media was negotiated).
 func sdpAddrs(c *callState) []netip.Addr {
 	var out []netip.Addr
 	for _, in := range c.last {
@@ -219,37 +223,16 @@ func joinAddrs(addrs []netip.Addr) string {
 func (t *Tracker) sawMediaOf(addrs []netip.Addr) bool {
 	if t.mediaAddrs == nil {
 		t.mediaAddrs = map[netip.Addr]bool{}
-		for k := range t.flows4 {
-			t.mediaAddrs[netip.AddrFrom4(be32(uint32(k.ips>>32)))] = true
-			t.mediaAddrs[netip.AddrFrom4(be32(uint32(k.ips)))] = true
+		for _, f := range t.flows4 {
+			t.mediaAddrs[f.key.src.Addr()], t.mediaAddrs[f.key.dst.Addr()] = true, true
 		}
-		for k := range t.flows6 {
-			for i, a := range [2][16]byte{k.src, k.dst} {
-				ip := netip.AddrFrom16(a)
-				if k.v4&(1<<i) != 0 {
-					ip = ip.Unmap()
-				}
-				t.mediaAddrs[ip] = true
-			}
+		for _, f := range t.flows6 {
+			t.mediaAddrs[f.key.src.Addr()], t.mediaAddrs[f.key.dst.Addr()] = true, true
 		}
 	}
 	for _, a := range addrs {
 		if t.mediaAddrs[a] {
 			return true
-		}
-	}
-	return false
-}
-
-func be32(v uint32) [4]byte { return [4]byte{byte(v >> 24), byte(v >> 16), byte(v >> 8), byte(v)} }
-
-// hasMedia says whether the negotiated SDP has at least one active m= line.
-func hasMedia(c *callState) bool {
-	for _, in := range c.last {
-		for _, m := range in.media {
-			if m.addr.IsValid() && !m.addr.Addr().IsUnspecified() {
-				return true
-			}
 		}
 	}
 	return false

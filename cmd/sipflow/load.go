@@ -89,7 +89,7 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 	// unless the Builder keeps messages whole; the merger holds on to them.
 	rd.capture.ReuseMessages = bopts.KeepFull == nil && !merged
 	if merged {
-		stats, errs := rd.readMerged(ctx, files, h)
+		stats, errs := rd.readMerged(ctx, files, capture.Serial(h))
 		for i := range files {
 			res.stats.Add(stats[i])
 			if errs[i] != nil {
@@ -163,7 +163,7 @@ func (rd *inputReader) read(ctx context.Context, path string, h capture.Handler)
 			return st, err
 		}
 	}
-	st, err := textlog.ReadFile(ctx, path, rd.textlog, h)
+	st, err := textlog.ReadFile(ctx, path, rd.textlog, capture.Serial(h))
 	if errors.Is(err, textlog.ErrNotLog) && rd.format == "auto" {
 		// Nothing of it was used: no counts, no skipped-line warnings.
 		return capture.Stats{}, fmt.Errorf("%s: %w: neither a capture (pcap, pcapng) nor a text log holding SIP messages", path, errUnknownInput)

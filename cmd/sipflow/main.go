@@ -12,6 +12,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime/pprof"
+	"runtime/trace"
 
 	"github.com/spf13/cobra"
 )
@@ -34,7 +35,9 @@ var errInputs = errors.New("some inputs could not be read")
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	stopProfile := startProfile(os.Getenv("SIPFLOW_CPUPROFILE"), os.Stderr)
+	stopTrace := startTrace(os.Getenv("SIPFLOW_TRACE"), os.Stderr)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stopTrace()
 	stopProfile()
 	stop()
 	os.Exit(code)
@@ -110,6 +113,27 @@ func startProfile(path string, stderr io.Writer) func() {
 	}
 	return func() {
 		pprof.StopCPUProfile()
+		f.Close()
+	}
+}
+
+// startTrace writes an execution trace to path (for `go tool trace`: which
+// goroutine waits for what) until the returned function is called; an
+// empty path does nothing.
+func startTrace(path string, stderr io.Writer) func() {
+	if path == "" {
+		return func() {}
+	}
+	f, err := os.Create(path)
+	if err == nil {
+		err = trace.Start(f)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sipflow: SIPFLOW_TRACE: %v\n", err)
+		return func() {}
+	}
+	return func() {
+		trace.Stop()
 		f.Close()
 	}
 }

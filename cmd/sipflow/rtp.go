@@ -108,17 +108,17 @@ addresses, media after BYE, gaps, SSRC changes, unnegotiated payload types).`,
 }
 
 // mediaFeeder hands SIP to the Builder and the Tracker, and media to the
-// Tracker, in capture order.
+// Tracker, in capture order. It is a capture.Inline handler: the Tracker
+// runs on the goroutine that reads the capture (Peek, Media), the Builder
+// beside it (SIP).
 type mediaFeeder struct {
 	b *call.Builder
 	t *media.Tracker
 }
 
-func (f *mediaFeeder) SIP(m *capture.Message) {
-	f.t.SIP(m)
-	f.b.Add(m)
-}
-func (f *mediaFeeder) Media(p *capture.Media) { f.t.Media(p) }
+func (f *mediaFeeder) Peek(m *capture.Message) { f.t.SIP(m) }
+func (f *mediaFeeder) SIP(m *capture.Message)  { f.b.Add(m) }
+func (f *mediaFeeder) Media(p *capture.Media)  { f.t.Media(p) }
 
 // loadMedia is load with media delivered and measured: one pass gives the
 // calls and their streams.

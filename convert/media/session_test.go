@@ -254,3 +254,52 @@ func TestRTCPPerCall(t *testing.T) {
 		t.Errorf("streams %q, want %q", got, want)
 	}
 }
+
+// inlineFeed is feed as a capture.Inline handler: the Tracker gets each SIP
+// message from Peek, parsed with sip.Options.Light on the reading
+// goroutine, and the media from the read buffers, as `sipflow rtp` feeds it.
+type inlineFeed struct {
+	t   *Tracker
+	sip int // messages given to SIP, after Peek
+}
+
+func (f *inlineFeed) Peek(m *capture.Message) { f.t.SIP(m) }
+func (f *inlineFeed) SIP(*capture.Message)    { f.sip++ }
+func (f *inlineFeed) Media(p *capture.Media)  { f.t.Media(p) }
+
+// TestInlineSameResult reads every fixture with media both ways, serial
+// (the full parse, then the Tracker, on the handler goroutine) and inline,
+// and wants the same streams, figures and problems.
+func TestInlineSameResult(t *testing.T) {
+	var files []string
+	for _, g := range []string{"media/*.pcap", "captures/*.pcap", "captures/*.pcapng"} {
+		m, _ := filepath.Glob(filepath.Join("..", "..", "testdata", g))
+		files = append(files, m...)
+	}
+	if len(files) < 10 {
+		t.Fatalf("only %d fixtures", len(files))
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			serial := readInto(t, f)
+			tr := NewTracker(Options{})
+			in := &inlineFeed{t: tr}
+			st, err := capture.ReadFile(context.Background(), f, capture.Options{Media: true}, in)
+			if err != nil {
+				t.Fatal(err)
+			}
+			inline := tr.Finish()
+			if in.sip != st.SIPMessages {
+				t.Errorf("SIP got %d messages, the reader counted %d", in.sip, st.SIPMessages)
+			}
+			if len(inline.Streams) != len(serial.Streams) || len(inline.Calls) != len(serial.Calls) {
+				t.Fatalf("inline: %d streams, %d calls; serial: %d, %d", len(inline.Streams), len(inline.Calls), len(serial.Streams), len(serial.Calls))
+			}
+			for id, cm := range serial.Calls {
+				if got, want := callSummary(inline.Calls[id]), callSummary(cm); got != want {
+					t.Errorf("call %s:\n inline %s\n serial %s", id, got, want)
+				}
+			}
+		})
+	}
+}

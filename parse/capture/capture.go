@@ -96,6 +96,45 @@ type Handler interface {
 	Media(p *Media) // p and p.Payload are reused after the call returns
 }
 
+// Inline is a Handler split in two halves that run side by side: Peek and
+// Media run on the goroutine that reads the file, SIP on a goroutine of its
+// own. Peek sees each SIP message, parsed, before any media datagram that
+// follows it in the capture and before SIP gets it; Media gets each datagram
+// straight from the read buffers, with no copy and no hand-over. A media
+// analysis that must see the SDP before the media it announces (Peek) and
+// measures every packet (Media) thus runs in the reading goroutine, on a
+// trunk's 95% of RTP, while grouping the calls (SIP) runs beside it.
+//
+// Peek must not modify m nor keep it, or anything of it, after it returns.
+// Readers that run the Handler on one goroutine call Peek then SIP for each
+// message (see Serial).
+type Inline interface {
+	Handler
+	Peek(m *Message)
+}
+
+// Serial returns h as a Handler that runs on one goroutine: for an Inline
+// handler each message goes to Peek and then SIP; any other h is returned as
+// it is. Readers that deliver everything from one goroutine (text logs, the
+// merge of several inputs) use it, so an Inline handler sees the same calls
+// in the same order from any reader.
+func Serial(h Handler) Handler {
+	if ih, ok := h.(Inline); ok {
+		return serial{ih}
+	}
+	return h
+}
+
+// serial is not an Inline itself: a reader given it calls SIP alone.
+type serial struct{ h Inline }
+
+func (s serial) SIP(m *Message) {
+	s.h.Peek(m)
+	s.h.SIP(m)
+}
+
+func (s serial) Media(p *Media) { s.h.Media(p) }
+
 // Options tune reading.
 type Options struct {
 	KeepDuplicates bool // keep packets seen twice (tcpdump -i any, two interfaces)

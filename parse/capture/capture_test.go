@@ -617,3 +617,77 @@ func TestMediaPanicGoesOn(t *testing.T) {
 		t.Errorf("handled %d, stats %+v", h.n, st)
 	}
 }
+
+// inlineOrder is an Inline handler that logs what it sees: Peek and Media
+// on the reading goroutine into got, SIP on the handler goroutine into sips.
+type inlineOrder struct {
+	got  []string
+	sips []string
+}
+
+func (o *inlineOrder) Peek(m *Message) {
+	o.got = append(o.got, "sip#"+itoa(m.Frame))
+	if m.SIP.CallID != "c1" || m.SIP.CSeq != 1 || m.SIP.From.Tag != "1" {
+		o.got = append(o.got, "bad peek: "+m.SIP.CallID)
+	}
+}
+func (o *inlineOrder) SIP(m *Message) {
+	o.sips = append(o.sips, "sip#"+itoa(m.Frame))
+	if len(m.SIP.Via) != 1 { // the full parse
+		o.sips = append(o.sips, "not fully parsed")
+	}
+}
+func (o *inlineOrder) Media(m *Media) {
+	o.got = append(o.got, "media#"+itoa(m.Frame)+"@"+m.Src.String()+">"+m.Dst.String()+" "+itoa(len(m.Payload)))
+}
+
+// TestInline: an Inline handler sees each SIP message in Peek (light
+// parse) before the media after it, the media in capture order, and every
+// message again, fully parsed, in SIP, in order. Serial gives a handler
+// the same order from a reader of one goroutine.
+func TestInline(t *testing.T) {
+	var frames []frame
+	var want, wantSIP []string
+	for i := 0; i < 700; i++ {
+		at := time.Duration(i) * time.Millisecond
+		if i%97 == 5 {
+			frames = append(frames, frame{at: at, src: "10.0.0.1:5060", dst: "10.0.0.2:5060", payload: inv})
+			want = append(want, "sip#"+itoa(i+1))
+			wantSIP = append(wantSIP, "sip#"+itoa(i+1))
+			continue
+		}
+		p := rtp(uint16(i))
+		frames = append(frames, frame{at: at, src: "10.0.0.1:4000", dst: "[::ffff:10.0.0.2]:4002", payload: p})
+		want = append(want, "media#"+itoa(i+1)+"@10.0.0.1:4000>10.0.0.2:4002 "+itoa(len(p)))
+	}
+	pcapBytes := buildPcap(frames)
+	for _, reuse := range []bool{false, true} {
+		h := &inlineOrder{}
+		if _, err := Read(context.Background(), "o.pcap", bytes.NewReader(pcapBytes), Options{Media: true, KeepDuplicates: true, ReuseMessages: reuse}, h); err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(h.got, want) {
+			t.Errorf("reuse %v: Peek and Media saw %d items, item %d differs", reuse, len(h.got), firstDiff(h.got, want))
+		}
+		if !slices.Equal(h.sips, wantSIP) {
+			t.Errorf("reuse %v: SIP saw %v, want %v", reuse, h.sips, wantSIP)
+		}
+	}
+	// Serial: Peek then SIP for each message, on the one goroutine of a
+	// plain Handler; the reader does not take it for an Inline one.
+	h := &inlineOrder{}
+	s := Serial(h)
+	if _, ok := s.(Inline); ok {
+		t.Fatal("Serial(h) is an Inline handler")
+	}
+	if _, err := Read(context.Background(), "o.pcap", bytes.NewReader(pcapBytes), Options{Media: true, KeepDuplicates: true}, s); err != nil {
+		t.Fatal(err)
+	}
+	if !slices.Equal(h.got, want) || !slices.Equal(h.sips, wantSIP) {
+		t.Errorf("Serial: Peek and Media differ at item %d of %d, SIP at %d of %d", firstDiff(h.got, want), len(h.got), firstDiff(h.sips, wantSIP), len(h.sips))
+	}
+	if o := (&orderHandler{}); Serial(o) != Handler(o) {
+		t.Error("Serial changed a plain Handler")
+	}
+}
+

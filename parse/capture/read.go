@@ -91,6 +91,11 @@ type reader struct {
 	opts  Options
 	h     Handler
 	stats Stats
+	// inline is h when it is an Inline handler: SIP is parsed and peeked,
+	// and media handled, on the reading goroutine (see Inline)
+	inline Inline
+	media  Media   // reused for each inline media call
+	peeked Message // reused for each Peek
 
 	dec *packet.Decoder
 	pkt packet.Packet
@@ -115,6 +120,8 @@ type reader struct {
 func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Handler) (Stats, error) {
 	r := &reader{file: name, opts: opts, h: h, dec: packet.NewDecoder(), tls: map[tcp.Key]int{}}
 	r.stats.Files = 1
+	r.inline, _ = h.(Inline)
+	r.media.File = name
 	win := opts.DuplicateWindow
 	if win <= 0 {
 		win = DefaultDuplicateWindow
@@ -218,12 +225,13 @@ func (r *reader) record() {
 	if !ok {
 		return
 	}
-	var signalling bool
+	var isHEP, isSIP bool
 	if p.Proto == packet.ProtoUDP {
 		// Media nobody asked for is counted, not hashed: on a trunk it is
 		// 95% of the packets, and the duplicate check is most of its cost.
-		signalling = hep.IsHEP(p.Payload) || sip.IsStart(p.Payload)
-		if !r.opts.Media && !signalling {
+		isHEP = hep.IsHEP(p.Payload)
+		isSIP = !isHEP && sip.IsStart(p.Payload)
+		if !r.opts.Media && !isHEP && !isSIP {
 			if !isKeepalive(p.Payload) {
 				r.stats.MediaPackets++
 			}
@@ -239,7 +247,7 @@ func (r *reader) record() {
 	switch p.Proto {
 	case packet.ProtoUDP:
 		key := p.Payload
-		if !signalling && len(key) > mediaKeyLen {
+		if !isHEP && !isSIP && len(key) > mediaKeyLen {
 			// RTP and RTCP say which packet they are in their first
 			// bytes (SSRC, sequence, timestamp): hashing those, the
 			// length and the IP ID is enough, and it is the hot path.
@@ -248,7 +256,7 @@ func (r *reader) record() {
 		if r.duplicate(p, uint32(len(p.Payload)), key, ts.UnixNano()) {
 			return
 		}
-		r.udp(p.Payload, r.rec.Frame, ts, src, dst, enc)
+		r.udp(p.Payload, r.rec.Frame, ts, src, dst, enc, isHEP, isSIP)
 	case packet.ProtoTCP:
 		if len(p.Payload) > 0 && r.duplicate(p, p.Seq, p.Payload, ts.UnixNano()) {
 			return
@@ -311,18 +319,18 @@ func mix(a, b uint64) uint64 {
 
 func le64(b []byte) uint64 { return binary.LittleEndian.Uint64(b) }
 
-// udp handles one UDP datagram: HEP, SIP, keepalive or media.
-func (r *reader) udp(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, enc Encap) {
-	if hep.IsHEP(b) {
+// udp handles one UDP datagram: HEP, SIP, keepalive or media. isHEP and
+// isSIP are hep.IsHEP and sip.IsStart of b, which record has looked at.
+func (r *reader) udp(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, enc Encap, isHEP, isSIP bool) {
+	switch {
+	case isHEP:
 		r.hepPacket(b, frame, ts)
 		return
-	}
-	if isKeepalive(b) {
-		r.stats.Keepalives++
-		return
-	}
-	if sip.IsStart(b) {
+	case isSIP:
 		r.datagram(b, frame, ts, src, dst, UDP, enc)
+		return
+	case isKeepalive(b):
+		r.stats.Keepalives++
 		return
 	}
 	r.stats.MediaPackets++
@@ -397,12 +405,23 @@ func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrP
 	r.cur.sips = append(r.cur.sips, pending{
 		raw: raw, offset: r.offset, frame: frame, ts: ts, src: src, dst: dst, tr: tr, enc: enc,
 	})
+	if r.inline != nil {
+		r.peek(raw, frame, ts, src, dst, tr, enc)
+	}
 	r.queued()
 }
 
 // deliverMedia copies a media datagram into the current batch's arena and
 // queues it for the handler stage.
 func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.AddrPort) {
+	if r.inline != nil {
+		// straight from the read buffer: records() recovers a panic
+		m := &r.media
+		m.Frame, m.Time, m.Src, m.Dst, m.Payload = frame, ts, src, dst, b
+		r.inline.Media(m)
+		m.Payload = nil
+		return
+	}
 	lo := len(r.cur.arena)
 	r.cur.arena = append(r.cur.arena, b...)
 	r.cur.media = append(r.cur.media, mediaItem{
@@ -411,6 +430,19 @@ func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.
 		src: pack(src), dst: pack(dst),
 	})
 	r.queued()
+}
+
+// peek shows an Inline handler a SIP message at once, on the reading
+// goroutine, parsed with sip.Options.Light: what a media analysis needs,
+// at half the cost of the full parse the parser goroutine then makes.
+// Peek keeps nothing of it, so one Message serves every call.
+func (r *reader) peek(raw []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
+	m := &r.peeked
+	m.File, m.Frame, m.Time, m.Src, m.Dst, m.Transport, m.Encap = r.file, frame, ts, src, dst, tr, enc
+	if sip.ParseWith(raw, &m.SIP, sip.Options{Light: true, Owned: true}) != nil {
+		return // not SIP: the parser will say so
+	}
+	r.inline.Peek(m)
 }
 
 // pending is a SIP message waiting to be parsed (the Message is made in the

@@ -4,6 +4,7 @@ import (
 	"encoding/binary"
 	"fmt"
 	"io"
+	"math/bits"
 	"sync"
 	"time"
 
@@ -25,7 +26,7 @@ import (
 // pcapgo still reads and checks the file header; the record checks here are
 // pcapgo's.
 type classicReader struct {
-	order  binary.ByteOrder
+	big    bool  // the file is big-endian (read without the ByteOrder interface: this is per record)
 	nanos  int64 // nanoseconds per fraction unit: 1 or 1000
 	maxCap int   // longest record accepted
 
@@ -54,7 +55,7 @@ const maxRecord = 262144
 
 func newClassicReader(r io.Reader, order binary.ByteOrder, nano bool, snaplen uint32, base int64) *classicReader {
 	c := &classicReader{
-		order:  order,
+		big:    order == binary.BigEndian,
 		nanos:  1000,
 		maxCap: max(int(snaplen), maxRecord),
 		base:   base,
@@ -189,23 +190,26 @@ func (c *classicReader) next(rec *Record) error {
 		return err
 	}
 	h := c.buf[c.s : c.s+16]
-	sec, frac := c.order.Uint32(h[0:4]), c.order.Uint32(h[4:8])
-	caplen := int(c.order.Uint32(h[8:12]))
-	rec.OrigLen = int(c.order.Uint32(h[12:16]))
+	sec, frac, caplen, orig := binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8]), binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
+	if c.big {
+		sec, frac, caplen, orig = bits.ReverseBytes32(sec), bits.ReverseBytes32(frac), bits.ReverseBytes32(caplen), bits.ReverseBytes32(orig)
+	}
+	rec.OrigLen = int(orig)
 	rec.Time = time.Unix(int64(sec), int64(frac)*c.nanos).UTC()
 	switch {
-	case caplen > c.maxCap:
+	case int64(caplen) > int64(c.maxCap):
 		return fmt.Errorf("capture length exceeds snap length: %d > %d", caplen, c.maxCap)
-	case caplen > rec.OrigLen:
-		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, rec.OrigLen)
+	case caplen > orig:
+		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, orig)
 	}
-	if err := c.fill(16 + caplen); err != nil {
+	if err := c.fill(16 + int(caplen)); err != nil {
 		if err == io.EOF {
 			err = io.ErrUnexpectedEOF
 		}
 		return err
 	}
-	rec.Data = c.buf[c.s+16 : c.s+16+caplen : c.s+16+caplen]
-	c.s += 16 + caplen
+	n := int(caplen)
+	rec.Data = c.buf[c.s+16 : c.s+16+n : c.s+16+n]
+	c.s += 16 + n
 	return nil
 }

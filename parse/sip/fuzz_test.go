@@ -6,11 +6,32 @@ import (
 	"testing"
 )
 
+// lightDiff names the first field that Options.Light must read as the full
+// parse does and l does not, or returns "".
+func lightDiff(l, m *Message) string {
+	switch {
+	case l.Request != m.Request || l.Method != m.Method || l.MethodName != m.MethodName || l.StatusCode != m.StatusCode:
+		return "start line"
+	case l.CallID != m.CallID:
+		return "Call-ID"
+	case l.From.Tag != m.From.Tag || l.From.URI.User != m.From.URI.User:
+		return "From"
+	case l.CSeq != m.CSeq || l.CSeqMethod != m.CSeqMethod || l.CSeqMethodName != m.CSeqMethodName:
+		return "CSeq"
+	case l.ContentType != m.ContentType || l.ContentLength != m.ContentLength || !bytes.Equal(l.Body, m.Body) || len(l.Parts) != len(m.Parts):
+		return "body"
+	case (l.SDP == nil) != (m.SDP == nil) || l.SDP != nil && l.SDP.Summary() != m.SDP.Summary():
+		return "SDP"
+	}
+	return ""
+}
+
 // FuzzParse checks, beyond not panicking: Parse fails only with ErrNotSIP
 // and exactly when IsStart is false; Raw is a prefix of the input and Body
 // a suffix of Raw; every Problem lies within Raw; re-parsing Raw gives the
 // same identity fields and header count; MessageLen never claims more than
-// it was given, and a complete frame parses to exactly that length.
+// it was given, and a complete frame parses to exactly that length; and
+// Options.Light reads the fields it keeps as the full parse does.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
 		crlf(asteriskInvite), trying, crlf(forbiddenCompact), crlf(compactInvite), crlf(multipartInvite),
@@ -63,6 +84,14 @@ func FuzzParse(f *testing.F) {
 			}
 			if m.SDP != nil && r.SDP.Summary() != m.SDP.Summary() {
 				t.Fatalf("SDP summary differs")
+			}
+			// Light reads what it reads as the full parse does.
+			var l Message
+			if err := ParseWith(m.Raw, &l, Options{Light: true}); err != nil {
+				t.Fatalf("light parse: %v", err)
+			}
+			if d := lightDiff(&l, &m); d != "" {
+				t.Fatalf("light parse differs: %s", d)
 			}
 		}
 		n, complete, err := MessageLen(b)
@@ -130,5 +159,22 @@ func BenchmarkParseInviteFresh(b *testing.B) {
 		if err := ParseWith(in, &m, Options{NoSDP: true}); err != nil {
 			b.Fatal(err)
 		}
+	}
+}
+
+// BenchmarkParseInviteLight is Options.Light, as the capture reader parses
+// each message for a media analysis before the full parse.
+func BenchmarkParseInviteLight(b *testing.B) {
+	in := []byte(crlf(asteriskInvite))
+	b.SetBytes(int64(len(in)))
+	b.ReportAllocs()
+	var m Message
+	for b.Loop() {
+		if err := ParseWith(in, &m, Options{Light: true, Owned: true}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if m.SDP == nil || m.CallID == "" || m.From.Tag == "" || m.CSeq == 0 {
+		b.Fatal("unexpected result")
 	}
 }

@@ -142,4 +142,5 @@ type Message struct {
 	Problems []Problem
 
 	noSDP bool // ParseWith was asked not to parse SDP
+	light bool // ParseWith was asked for Options.Light
 }

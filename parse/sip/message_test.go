@@ -620,3 +620,50 @@ func TestReuseAndClone(t *testing.T) {
 		t.Errorf("clone body does not point into its own Raw")
 	}
 }
+
+// TestLight parses with Options.Light: the fields a media analysis reads
+// are those of the full parse; To, Via, the Request-URI and the headers it
+// does not keep stay empty, and a folded line of a skipped header is not
+// taken for part of the header before it.
+func TestLight(t *testing.T) {
+	folded := "INVITE sip:bob@example.com SIP/2.0\r\n" +
+		"Call-ID: abc@host\r\n" +
+		"Via: SIP/2.0/UDP 10.0.0.1;branch=z9hG4bK1\r\n" +
+		" ;received=10.0.0.9\r\n" +
+		"From: <sip:alice@example.com>;tag=f1\r\n" +
+		"To: <sip:bob@example.com>\r\n" +
+		"CSeq: 7 INVITE\r\n" +
+		"Content-Length: 0\r\n\r\n"
+	for name, in := range map[string]string{
+		"asterisk": crlf(asteriskInvite), "compact": crlf(compactInvite), "multipart": crlf(multipartInvite),
+		"forbidden": crlf(forbiddenCompact), "folded": folded,
+	} {
+		t.Run(name, func(t *testing.T) {
+			var full, light Message
+			if err := Parse([]byte(in), &full); err != nil {
+				t.Fatal(err)
+			}
+			if err := ParseWith([]byte(in), &light, Options{Light: true}); err != nil {
+				t.Fatal(err)
+			}
+			if d := lightDiff(&light, &full); d != "" {
+				t.Errorf("%s differs from the full parse", d)
+			}
+			if light.To.URI.Host != "" || len(light.Via) != 0 || light.RequestURI.Host != "" {
+				t.Errorf("To %q, %d Via, Request-URI %q: want none", light.To.URI.Host, len(light.Via), light.RequestURI.Host)
+			}
+			for _, h := range light.Headers {
+				if !lightHeader[headerID(h.Name)] {
+					t.Errorf("kept header %s", h.Name)
+				}
+			}
+		})
+	}
+	var light Message
+	if err := ParseWith([]byte(folded), &light, Options{Light: true}); err != nil {
+		t.Fatal(err)
+	}
+	if light.CallID != "abc@host" {
+		t.Errorf("Call-ID %q: the Via's folded line was appended to it", light.CallID)
+	}
+}

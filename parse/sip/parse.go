@@ -268,7 +268,17 @@ type Options struct {
 	// capture pipeline, which copies each message out of its read buffer
 	// once, sets it.
 	Owned bool
+	// Light parses only what a media analysis reads: the start line (not
+	// the Request-URI), Call-ID, From, CSeq, Content-Type, Content-Length
+	// and the body (with its SDP). Headers holds those headers alone; To,
+	// Via and RequestURI stay empty, and no missing header is reported. It
+	// costs about half a full parse, for a reader that must see a
+	// message's SDP at once and leaves the full parse to another goroutine.
+	Light bool
 }
+
+// lightHeader says which headers Options.Light keeps.
+var lightHeader = [hMax]bool{hCallID: true, hFrom: true, hCSeq: true, hContentType: true, hContentLength: true}
 
 // ParseWith is Parse with options.
 func ParseWith(b []byte, m *Message, o Options) error {
@@ -291,11 +301,13 @@ func ParseWith(b []byte, m *Message, o Options) error {
 		s = string(b) // one copy
 	}
 	m.Raw = b
+	m.light = o.Light
 	m.parseStartLine(s[:le])
 
 	// Header section.
 	pos := le + 1
 	bodyStart, blank := -1, len(b)
+	skipped := false // Light: the last header line was not kept, nor its continuations
 	for pos < len(s) {
 		var line string
 		next := len(s)
@@ -312,6 +324,10 @@ func ParseWith(b []byte, m *Message, o Options) error {
 			break
 		}
 		if line[0] == ' ' || line[0] == '\t' {
+			if skipped {
+				pos = next
+				continue
+			}
 			if len(m.Headers) == 0 {
 				m.problem(pos, fmt.Errorf("%w: continuation line before any header", ErrBadHeader))
 				m.Headers = append(m.Headers, Header{Value: trimSpace(line), Offset: pos})
@@ -339,6 +355,12 @@ func ParseWith(b []byte, m *Message, o Options) error {
 		for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
 			name = name[:len(name)-1]
 		}
+		if o.Light {
+			if skipped = !lightHeader[headerID(name)]; skipped {
+				pos = next
+				continue
+			}
+		}
 		if !validName(name) {
 			m.problem(pos, fmt.Errorf("%w: bad header name %.40q", ErrBadHeader, name))
 		}
@@ -351,7 +373,9 @@ func ParseWith(b []byte, m *Message, o Options) error {
 	}
 
 	m.hotHeaders()
-	m.checkMandatory(blank)
+	if !o.Light {
+		m.checkMandatory(blank)
+	}
 
 	// Body framing.
 	end := len(b)
@@ -388,6 +412,9 @@ func (m *Message) parseStartLine(line string) {
 	sp := strings.IndexByte(line, ' ')
 	m.MethodName = line[:sp]
 	m.Method = parseMethod(m.MethodName)
+	if m.light {
+		return
+	}
 	uri := line[sp+1:]
 	uri = uri[:strings.IndexByte(uri, ' ')]
 	var err error

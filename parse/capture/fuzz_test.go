@@ -61,7 +61,8 @@ func TestWriteFuzzSeeds(t *testing.T) {
 // reaches the caller or is recovered (a recovered one is a bug too); the
 // counts match what the handler saw; every message owns a SIP start line
 // and names a frame that was read; an error is only returned for a file
-// that is not a capture.
+// that is not a capture; reusing Messages changes nothing; and an Inline
+// handler sees what a serial one does, in the same order.
 func FuzzRead(f *testing.F) {
 	for _, b := range seedCaptures() {
 		f.Add(b)
@@ -98,5 +99,30 @@ func FuzzRead(f *testing.F) {
 		if !slices.Equal(plain.got, reused.got) {
 			t.Fatalf("reuse: %d messages differ from %d (first at %d)", len(reused.got), len(plain.got), firstDiff(reused.got, plain.got))
 		}
+		// An Inline handler sees the same messages (their light parse in
+		// Peek, their full parse in SIP) and media, in the same order.
+		var serial, inline peekLog
+		Read(context.Background(), "fuzz", bytes.NewReader(b), Options{Media: true, ReuseMessages: true}, Serial(&serial))
+		Read(context.Background(), "fuzz", bytes.NewReader(b), Options{Media: true, ReuseMessages: true}, &inline)
+		if !slices.Equal(serial.order, inline.order) || !slices.Equal(serial.sips, inline.sips) {
+			t.Fatalf("inline: %d items, %d messages; serial: %d, %d (first difference at %d)",
+				len(inline.order), len(inline.sips), len(serial.order), len(serial.sips), firstDiff(inline.order, serial.order))
+		}
 	})
+}
+
+// peekLog is an Inline handler that logs what Peek and Media see, in order,
+// and what SIP sees, with the fields the light parse must read as the full
+// one does.
+type peekLog struct{ order, sips []string }
+
+func sipKey(m *Message) string {
+	s := &m.SIP
+	return fmt.Sprintf("%d %s %s %d %s %d %s %d %t", m.Frame, m.Src, s.CallID, s.CSeq, s.CSeqMethodName, s.StatusCode, s.From.Tag, len(s.Body), s.SDP != nil)
+}
+
+func (l *peekLog) Peek(m *Message) { l.order = append(l.order, "sip "+sipKey(m)) }
+func (l *peekLog) SIP(m *Message)  { l.sips = append(l.sips, sipKey(m)) }
+func (l *peekLog) Media(p *Media) {
+	l.order = append(l.order, fmt.Sprintf("media %d %s %d", p.Frame, p.Src, len(p.Payload)))
 }

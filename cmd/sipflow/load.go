@@ -74,17 +74,21 @@ func loadTracked(ctx context.Context, files []string, in inputOpts, bopts call.O
 			res.calls = append(res.calls, c)
 		}
 	})
+	merged := len(files) > 1 && len(files) <= maxMerged
 	var h capture.Handler = &feeder{b: b}
 	if tr != nil {
 		h = &mediaFeeder{b: b, t: tr}
-		in.noSDP = false
+		// Read alone, a capture gives the Tracker each message's SDP in
+		// Peek's own parse (capture.Inline), and the Builder shows SDP only
+		// in the messages it keeps: the full parse can leave it out. Merged
+		// inputs reach the Tracker through that full parse.
+		in.noSDP = !bopts.KeepMsgs && !merged
 	}
 	rd, err := newInputReader(in)
 	if err != nil {
 		return nil, err
 	}
 	rd.capture.Media = tr != nil
-	merged := len(files) > 1 && len(files) <= maxMerged
 	// The Builder and the media Tracker copy what they keep of a message,
 	// unless the Builder keeps messages whole; the merger holds on to them.
 	rd.capture.ReuseMessages = bopts.KeepFull == nil && !merged

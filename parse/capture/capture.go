@@ -139,7 +139,7 @@ func (s serial) Media(p *Media) { s.h.Media(p) }
 type Options struct {
 	KeepDuplicates bool // keep packets seen twice (tcpdump -i any, two interfaces)
 	Media          bool // deliver non-SIP UDP datagrams to Handler.Media
-	NoSDP          bool // leave sip.Message.SDP nil (see sip.Options)
+	NoSDP          bool // leave sip.Message.SDP nil (see sip.Options); an Inline handler's Peek has it all the same
 	// ReuseMessages says the Handler keeps nothing of a Message once SIP
 	// returns: no pointer to it, its bytes or any of its strings. The
 	// reader then reuses Messages and their buffers.

@@ -690,4 +690,3 @@ func TestInline(t *testing.T) {
 		t.Error("Serial changed a plain Handler")
 	}
 }
-

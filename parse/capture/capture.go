@@ -6,6 +6,11 @@
 // SIP message to the caller as it is found. It keeps no message after the
 // handler returns, so memory is bounded by what is open at once (TCP streams,
 // fragments, the duplicate window), not by file size.
+//
+// The file is read, decoded, parsed and handled in goroutines of their own,
+// in capture order. An Inline handler takes the media (and a light parse of
+// each SIP message) on the reading goroutine itself: a media analysis then
+// costs no copy and no hand-over per packet.
 package capture
 
 import (

@@ -34,11 +34,9 @@ var errInputs = errors.New("some inputs could not be read")
 
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
-	stopProfile := startProfile(os.Getenv("SIPFLOW_CPUPROFILE"), os.Stderr)
-	stopTrace := startTrace(os.Getenv("SIPFLOW_TRACE"), os.Stderr)
+	stopProfiling := startProfiling(os.Stderr)
 	code := execute(ctx, os.Args[1:], os.Stdout, os.Stderr)
-	stopTrace()
-	stopProfile()
+	stopProfiling()
 	stop()
 	os.Exit(code)
 }
@@ -97,43 +95,36 @@ func newRoot(stdout, stderr io.Writer) *cobra.Command {
 	return root
 }
 
-// startProfile writes a CPU profile to path (for `go tool pprof`) until the
-// returned function is called; an empty path does nothing.
-func startProfile(path string, stderr io.Writer) func() {
-	if path == "" {
-		return func() {}
-	}
-	f, err := os.Create(path)
-	if err == nil {
-		err = pprof.StartCPUProfile(f)
-	}
-	if err != nil {
-		fmt.Fprintf(stderr, "sipflow: SIPFLOW_CPUPROFILE: %v\n", err)
-		return func() {}
-	}
+// startProfiling starts the CPU profile (for `go tool pprof`) and the
+// execution trace (for `go tool trace`: which goroutine waits for what)
+// that the environment variables SIPFLOW_CPUPROFILE and SIPFLOW_TRACE name
+// files for; the returned function stops them.
+func startProfiling(stderr io.Writer) func() {
+	stopProfile := startWriting("SIPFLOW_CPUPROFILE", stderr, pprof.StartCPUProfile, pprof.StopCPUProfile)
+	stopTrace := startWriting("SIPFLOW_TRACE", stderr, trace.Start, trace.Stop)
 	return func() {
-		pprof.StopCPUProfile()
-		f.Close()
+		stopTrace()
+		stopProfile()
 	}
 }
 
-// startTrace writes an execution trace to path (for `go tool trace`: which
-// goroutine waits for what) until the returned function is called; an
-// empty path does nothing.
-func startTrace(path string, stderr io.Writer) func() {
+// startWriting runs start on the file the environment variable env names,
+// if any, until the returned function is called.
+func startWriting(env string, stderr io.Writer, start func(io.Writer) error, stop func()) func() {
+	path := os.Getenv(env)
 	if path == "" {
 		return func() {}
 	}
 	f, err := os.Create(path)
 	if err == nil {
-		err = trace.Start(f)
+		err = start(f)
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "sipflow: SIPFLOW_TRACE: %v\n", err)
+		fmt.Fprintf(stderr, "sipflow: %s: %v\n", env, err)
 		return func() {}
 	}
 	return func() {
-		trace.Stop()
+		stop()
 		f.Close()
 	}
 }

@@ -92,6 +92,28 @@ func BenchmarkTrackerMedia(b *testing.B) {
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tk.media)), "ns/packet")
 }
 
+// BenchmarkTrackerTrunk is BenchmarkTrackerMedia at a trunk's scale: 2000
+// flows, each seen once every 2000 packets, so that, as on the real trunk,
+// a stream's state has left the processor's nearer caches by its next
+// packet. Its cost over BenchmarkTrackerMedia is the cache misses.
+func BenchmarkTrackerTrunk(b *testing.B) {
+	tk := newTrunk(b, 1000, 400000)
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		b.StopTimer()
+		t := NewTracker(Options{})
+		for _, m := range tk.sips {
+			t.SIP(m)
+		}
+		b.StartTimer()
+		for i := range tk.media {
+			t.Media(&tk.media[i])
+		}
+	}
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tk.media)), "ns/packet")
+}
+
 // TestTrackerMediaAllocs: after the first packet of each stream, a packet
 // allocates nothing.
 func TestTrackerMediaAllocs(t *testing.T) {

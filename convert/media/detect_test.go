@@ -242,3 +242,39 @@ func TestStreamFigures(t *testing.T) {
 		t.Errorf("MOS %v", st.MOS)
 	}
 }
+
+// TestReannounced: a re-INVITE that moves the call's media addresses to
+// T.38 (the same addresses, announced again) turns the flows that carried
+// RTP into fax flows at once: the packets after it are fax, not RTP.
+func TestReannounced(t *testing.T) {
+	s := newSim(t)
+	s.call(uas, sdpBody(rtpB, "8 101"))
+	s.rtp(200*time.Millisecond, rtpA, rtpB, 0x1111, 8, 100, 50)
+	s.rtp(200*time.Millisecond, rtpB, rtpA, 0x2222, 8, 500, 50)
+	t38 := func(a netip.AddrPort) string {
+		return fmt.Sprintf("v=0\r\no=- 1 2 IN IP4 %s\r\ns=-\r\nc=IN IP4 %s\r\nt=0 0\r\nm=image %d udptl t38\r\n", a.Addr(), a.Addr(), a.Port())
+	}
+	s.sip(1500*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", ";tag=B", t38(rtpA))
+	s.sip(1600*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "2 INVITE", "A", ";tag=B", t38(rtpB))
+	s.sip(1610*time.Millisecond, uac, uas, "ACK sip:b@x SIP/2.0", "2 ACK", "A", ";tag=B", "")
+	for i := range 30 {
+		for _, d := range [][2]netip.AddrPort{{rtpA, rtpB}, {rtpB, rtpA}} {
+			s.frame++
+			s.tr.Media(&capture.Media{File: "sim", Frame: s.frame, Time: t0.Add(2*time.Second + time.Duration(i)*40*time.Millisecond),
+				Src: d[0], Dst: d[1], Payload: []byte{0, byte(i), 0x06, 0x00, 0x11, 0x22}})
+		}
+	}
+	res := s.tr.Finish()
+	var got []string
+	for _, st := range res.Streams {
+		got = append(got, fmt.Sprintf("%s %s>%s %d", st.Kind, st.Src, st.Dst, st.Packets))
+	}
+	slices.Sort(got)
+	want := []string{
+		"fax 10.0.0.1:4000>10.0.0.2:6000 30", "fax 10.0.0.2:6000>10.0.0.1:4000 30",
+		"rtp 10.0.0.1:4000>10.0.0.2:6000 50", "rtp 10.0.0.2:6000>10.0.0.1:4000 50",
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("streams %q, want %q", got, want)
+	}
+}

@@ -10,14 +10,9 @@ import (
 // at and ns are the same capture time: ns for arithmetic, at to record.
 func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int) {
 	s := st.s
-	var maps []pmap
-	var gen uint32
-	if st.ep != nil {
-		maps, gen = st.ep.maps, st.ep.gen
-	}
 	pt := int(h.PayloadType)
-	if pt != st.infoPT || gen != st.infoGen {
-		st.info, st.infoPT, st.infoGen = infoOf(pt, maps), pt, gen
+	if pt != st.infoPT { // or the endpoint changed (endpoint.changed)
+		st.info, st.infoPT = infoOf(pt, st.maps()), pt
 	}
 	in := &st.info
 	first := st.packets == 0
@@ -25,7 +20,7 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 	clock, tevent := in.clock, in.tevent
 	if first {
 		s.PayloadType = pt
-		s.Codec = codecName(pt, maps)
+		s.Codec = codecName(pt, st.maps())
 		st.clockRate = clock
 		s.First, st.firstNs = at, ns
 		st.lastPT = pt
@@ -38,7 +33,7 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 		// gaps: silence over the limit, unless comfort noise or a marker
 		// (talkspurt after DTX) explains it
 		gap := time.Duration(ns - st.lastNs)
-		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, maps) {
+		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, st.maps()) {
 			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
 				Detail: "no packet for " + fmtDur(gap)})
 		}
@@ -94,6 +89,14 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 			s.JitterBufferLate++
 		}
 	}
+}
+
+// maps are the rtpmaps of the stream's endpoint, nil if it has none.
+func (st *state) maps() []pmap {
+	if st.ep == nil {
+		return nil
+	}
+	return st.ep.maps
 }
 
 // ptInfo is what a payload type means for the analysis.

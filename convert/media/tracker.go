@@ -23,7 +23,6 @@ func (s side) other() side { return 1 - s }
 
 // endpoint is one address:port an SDP announced for media (or RTCP).
 type endpoint struct {
-	gen   uint32 // bumped each time a new SDP re-announces the address, or another call takes it over
 	call  *callState
 	side  side
 	index int // m= line index in the SDP
@@ -32,6 +31,10 @@ type endpoint struct {
 	srtp  bool
 	media string
 	maps  []pmap
+	// flows are the flows resolved to this endpoint since it last
+	// changed: when it changes, each is marked stale, so that a packet need
+	// not look at its endpoint to know it is still current
+	flows []*flow
 }
 
 // sdpInfo is what the call keeps of one SDP: per m= line the address,
@@ -102,13 +105,20 @@ const (
 // flow is the Tracker's cache for one src->dst pair.
 type flow struct {
 	// what every packet reads comes first: one cache line
-	k4    key4 // for an IPv4 flow
-	kind  flowKind
-	toEP  bool   // ep is the destination's (else the source's)
+	k4   key4 // for an IPv4 flow
+	kind flowKind
+	toEP bool // ep is the destination's (else the source's)
+	// stale says ep changed since the flow was resolved: a re-announced
+	// endpoint may change kind (audio -> T.38), or be another call's
+	stale bool
 	gen   uint32 // Tracker.gen when an ignore decision was made
-	epGen uint32 // ep.gen when resolved: a re-announced endpoint may change kind (audio -> T.38)
 	ep    *endpoint
 	cur   *state // the RTP stream of the last packet
+	used  bool   // first holds a stream
+	// first is the flow's first stream, made in the same allocation: the
+	// packets of a flow that keeps its stream read one object, and its
+	// cache lines can all be fetched at once, with no pointer to follow
+	first state
 
 	key  flowKey
 	fax  *state // the T.38 stream of the flow
@@ -157,9 +167,8 @@ type state struct {
 	firstNs   int64   // capture time of the first packet, Unix ns
 	lastNs    int64   // capture time of the last packet, Unix ns
 	// what the payload type of the last packet means (clockFor, isCN,
-	// isEvent), for infoPT under the endpoint's generation infoGen
+	// isEvent), for infoPT; -1 when the endpoint changed (endpoint.changed)
 	infoPT   int
-	infoGen  uint32
 	info     ptInfo
 	lastPT   int
 	lastEvTS uint32
@@ -388,16 +397,33 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 // own call said, and the old one's gen moves so cached flows look again.
 func (t *Tracker) setEndpoint(a netip.AddrPort, ep endpoint) {
 	if old := t.eps[a]; old != nil {
+		old.changed()
 		if old.call == ep.call {
-			ep.gen = old.gen + 1
 			*old = ep
 			return
 		}
-		old.gen++
 	}
 	e := ep
 	t.eps[a] = &e
 	t.gen++ // flows ignored before may be media now
+}
+
+// changed says a new SDP re-announces e, or another call takes its address
+// over: the flows resolved to it look it up again at their next packet, and
+// their streams under it read their payload types again.
+func (e *endpoint) changed() {
+	for _, f := range e.flows {
+		f.stale = true
+		if f.cur != nil && f.cur.ep == e {
+			f.cur.infoPT = -1
+		}
+		for _, st := range f.prev {
+			if st.ep == e {
+				st.infoPT = -1
+			}
+		}
+	}
+	e.flows = e.flows[:0]
 }
 
 // Media takes one non-SIP UDP datagram. p is not kept.
@@ -405,7 +431,7 @@ func (t *Tracker) Media(p *capture.Media) {
 	ns := p.Time.UnixNano()
 	now := t.ms(ns)
 	f := t.flow(p.Src, p.Dst)
-	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || (f.ep != nil && f.ep.gen != f.epGen) {
+	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || f.stale {
 		t.resolve(f, f.key, p.Time)
 	}
 	switch f.kind {
@@ -437,14 +463,14 @@ func (t *Tracker) Media(p *capture.Media) {
 }
 
 func (t *Tracker) resolve(f *flow, k flowKey, at time.Time) {
-	f.ep, f.toEP = nil, false
+	f.ep, f.toEP, f.stale = nil, false, false
 	if ep := t.eps[k.dst]; ep != nil {
 		f.ep, f.toEP = ep, true
 	} else if ep := t.eps[k.src]; ep != nil {
 		f.ep = ep
 	}
 	if f.ep != nil {
-		f.epGen = f.ep.gen
+		f.ep.flows = append(f.ep.flows, f)
 		t.newSession(f, at)
 	}
 	switch {
@@ -539,7 +565,11 @@ func (t *Tracker) onFax(f *flow, p *capture.Media) {
 
 func (t *Tracker) newState(f *flow, k flowKey, ssrc uint32, p *capture.Media) *state {
 	s := &Stream{Src: k.src, Dst: k.dst, SSRC: ssrc, File: p.File, FirstFrame: p.Frame, First: p.Time, Last: p.Time, R: -1, MOS: -1}
-	st := &state{s: s, ep: f.ep, toEP: f.toEP, infoPT: -1, ssrc: ssrc}
+	st := new(state)
+	if !f.used {
+		st, f.used = &f.first, true
+	}
+	*st = state{s: s, ep: f.ep, toEP: f.toEP, infoPT: -1, ssrc: ssrc}
 	if f.ep != nil {
 		st.call = f.ep.call
 		s.CallID = f.ep.call.id

@@ -473,6 +473,7 @@ func (m *Message) hotHeaders() {
 				seenFrom = true
 				var err error
 				if m.From, err = ParseAddr(h.Value); err != nil {
+					//lint:ignore ST1005 the header's name, as on the wire, starts the problem
 					m.problem(h.Offset, fmt.Errorf("From: %w", err))
 				}
 			}
@@ -481,6 +482,7 @@ func (m *Message) hotHeaders() {
 				seenTo = true
 				var err error
 				if m.To, err = ParseAddr(h.Value); err != nil {
+					//lint:ignore ST1005 the header's name, as on the wire, starts the problem
 					m.problem(h.Offset, fmt.Errorf("To: %w", err))
 				}
 			}

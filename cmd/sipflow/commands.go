@@ -267,7 +267,7 @@ func selectCall(cmd *cobra.Command, files []string, in inputOpts, id string, mo 
 	res2.calls = res.calls // the summary counts every call
 	var cm *media.CallMedia
 	if tr != nil {
-		cm = tr.Finish().ForCall(c.CallIDs)
+		cm = tr.Finish().ForCall(c.CallIDs, c.Start, c.End)
 	}
 	return c, cm, res2, nil
 }

@@ -171,7 +171,7 @@ func runReport(cmd *cobra.Command, files []string, in inputOpts, ro reportOpts, 
 		if firstErr != nil {
 			return
 		}
-		cm := mres.ForCall(c.CallIDs)
+		cm := mres.ForCall(c.CallIDs, c.Start, c.End)
 		if rd != nil {
 			c = rd.Call(c)
 			cm = redactMedia(rd, cm)

@@ -78,14 +78,7 @@ addresses, media after BYE, gaps, SSRC changes, unnegotiated payload types).`,
 				if err != nil {
 					return err
 				}
-				cm := mres.ForCall(c.CallIDs)
-				calls := map[string]*media.CallMedia{}
-				for _, cid := range c.CallIDs {
-					if x := mres.Calls[cid]; x != nil {
-						calls[cid] = x
-					}
-				}
-				mres = &media.Result{Streams: cm.Streams, Calls: calls}
+				mres = mres.Call(c.CallIDs, c.Start, c.End)
 			}
 			if asJSON {
 				err = text.RTPJSON(stdout, res.calls, mres)

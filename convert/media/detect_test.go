@@ -134,7 +134,7 @@ func TestLogOnly(t *testing.T) {
 		if cm.LogOnly == mixed || len(cm.Problems) != map[bool]int{false: 0, true: 1}[mixed] {
 			t.Errorf("mixed %v: LogOnly %v, problems %v", mixed, cm.LogOnly, cm.Problems)
 		}
-		if got := res.ForCall([]string{"call-1"}); got.LogOnly != cm.LogOnly {
+		if got := res.ForCall([]string{"call-1"}, time.Time{}, time.Time{}); got.LogOnly != cm.LogOnly {
 			t.Errorf("mixed %v: ForCall LogOnly %v", mixed, got.LogOnly)
 		}
 	}
@@ -276,5 +276,54 @@ func TestReannounced(t *testing.T) {
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("streams %q, want %q", got, want)
+	}
+}
+
+// TestCallIDUsedAgain: a new INVITE (no To tag) after the BYE of a call in
+// the same Call-ID starts a call of its own: its media is new streams, not
+// the first call's going on, and ForCall tells the two apart by time.
+func TestCallIDUsedAgain(t *testing.T) {
+	s := newSim(t)
+	s.call(uas, sdpBody(rtpB, "8 101"))
+	s.rtp(200*time.Millisecond, rtpA, rtpB, 0x1111, 8, 100, 50)
+	s.rtp(200*time.Millisecond, rtpB, rtpA, 0x2222, 8, 500, 50)
+	s.bye(1500 * time.Millisecond)
+	s.base = time.Minute // the same call again, same Call-ID, tags and SSRCs
+	s.call(uas, sdpBody(rtpB, "8 101"))
+	s.rtp(200*time.Millisecond, rtpA, rtpB, 0x1111, 8, 100, 50)
+	s.bye(1500 * time.Millisecond)
+	res := s.tr.Finish()
+	first := res.Calls["call-1"]
+	if first == nil || first.Next == nil || first.Next.Next != nil {
+		t.Fatal("want two calls in call-1")
+	}
+	if len(first.Streams) != 2 || len(first.Next.Streams) != 1 {
+		t.Fatalf("%d and %d streams, want 2 and 1", len(first.Streams), len(first.Next.Streams))
+	}
+	for _, st := range res.Streams {
+		if st.Packets != 50 || st.Lost != 0 || len(st.Problems) != 0 {
+			t.Errorf("%s > %s: %d packets, %d lost, %v", st.Src, st.Dst, st.Packets, st.Lost, st.Problems)
+		}
+	}
+	// the second call's one-way audio is its own; the first call has none
+	if k := kinds(first.Problems); len(k) != 0 {
+		t.Errorf("first call: %v", k)
+	}
+	if k := kinds(first.Next.Problems); !slices.Equal(k, []ProblemKind{OneWay}) {
+		t.Errorf("second call: %v, want one-way", k)
+	}
+	for i, span := range [][2]time.Duration{{0, 2 * time.Second}, {time.Minute, time.Minute + 2*time.Second}} {
+		cm := res.ForCall([]string{"call-1"}, t0.Add(span[0]), t0.Add(span[1]))
+		if want := []int{2, 1}[i]; len(cm.Streams) != want {
+			t.Errorf("ForCall of call %d: %d streams, want %d", i+1, len(cm.Streams), want)
+		}
+		for _, st := range cm.Streams {
+			if got := res.CallOf(st); got != []*CallMedia{first, first.Next}[i] {
+				t.Errorf("CallOf a stream of call %d: %v", i+1, got)
+			}
+		}
+	}
+	if one := res.Call([]string{"call-1"}, t0.Add(time.Minute), t0.Add(time.Minute+2*time.Second)); len(one.Streams) != 1 || one.Calls["call-1"].Next != nil {
+		t.Errorf("Call of the second call: %d streams", len(one.Streams))
 	}
 }

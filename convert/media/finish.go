@@ -13,28 +13,85 @@ import (
 // of each Call-ID that had SDP or streams.
 type Result struct {
 	Streams []*Stream
-	Calls   map[string]*CallMedia
+	// Calls is the media of each Call-ID's call; when the Call-ID was used
+	// again by a new dialog after a BYE, the later calls follow in Next.
+	Calls map[string]*CallMedia
 }
 
-// ForCall returns the streams and problems of the given Call-IDs (a call's
-// legs), streams in order of first packet.
-func (r *Result) ForCall(ids []string) *CallMedia {
-	out := &CallMedia{}
+// ForCall returns the streams and problems of a call: those of its
+// Call-IDs (its legs), streams in order of first packet. start and end are
+// the call's first and last message: of a Call-ID that holds several calls
+// (CallMedia.Next), only those that began between them are taken; a
+// Call-ID of one call is taken whole.
+func (r *Result) ForCall(ids []string, start, end time.Time) *CallMedia {
+	out := &CallMedia{Start: start}
 	if len(ids) > 0 {
 		out.CallID = ids[0]
 	}
 	seen := false
+	r.each(ids, start, end, func(cm *CallMedia) {
+		out.Streams = append(out.Streams, cm.Streams...)
+		out.Problems = append(out.Problems, cm.Problems...)
+		out.Fax = out.Fax || cm.Fax
+		out.LogOnly = cm.LogOnly && (out.LogOnly || !seen)
+		seen = true
+	})
+	slices.SortStableFunc(out.Streams, func(a, b *Stream) int { return a.First.Compare(b.First) })
+	slices.SortStableFunc(out.Problems, func(a, b Problem) int { return a.Time.Compare(b.Time) })
+	return out
+}
+
+// Call is the part of r that is one call's, chosen as ForCall chooses, as a
+// Result of its own: for what renders a whole Result.
+func (r *Result) Call(ids []string, start, end time.Time) *Result {
+	out := &Result{Calls: make(map[string]*CallMedia)}
+	last := make(map[string]*CallMedia)
+	r.each(ids, start, end, func(cm *CallMedia) {
+		c := *cm
+		c.Next = nil
+		if prev := last[c.CallID]; prev != nil {
+			prev.Next = &c
+		} else {
+			out.Calls[c.CallID] = &c
+		}
+		last[c.CallID] = &c
+		out.Streams = append(out.Streams, c.Streams...)
+	})
+	slices.SortStableFunc(out.Streams, byFirst)
+	return out
+}
+
+// each calls f with the media of each call of the Call-IDs ids that
+// ForCall takes for a call from start to end.
+func (r *Result) each(ids []string, start, end time.Time, f func(*CallMedia)) {
 	for _, id := range ids {
-		if cm := r.Calls[id]; cm != nil {
-			out.Streams = append(out.Streams, cm.Streams...)
-			out.Problems = append(out.Problems, cm.Problems...)
-			out.Fax = out.Fax || cm.Fax
-			out.LogOnly = cm.LogOnly && (out.LogOnly || !seen)
-			seen = true
+		first := r.Calls[id]
+		for cm := first; cm != nil; cm = cm.Next {
+			if first.Next != nil && (cm.Start.Before(start) || cm.Start.After(end)) {
+				continue // one of several calls in the Call-ID, not this one
+			}
+			f(cm)
 		}
 	}
-	slices.SortStableFunc(out.Streams, func(a, b *Stream) int { return a.First.Compare(b.First) })
-	return out
+}
+
+// byFirst orders streams by their first packet.
+func byFirst(a, b *Stream) int {
+	if c := a.First.Compare(b.First); c != 0 {
+		return c
+	}
+	return cmp.Compare(a.FirstFrame, b.FirstFrame)
+}
+
+// CallOf returns the media of the call that holds s, nil for a stream of
+// no call (found by the heuristic).
+func (r *Result) CallOf(s *Stream) *CallMedia {
+	for cm := r.Calls[s.CallID]; cm != nil; cm = cm.Next {
+		if slices.Contains(cm.Streams, s) {
+			return cm
+		}
+	}
+	return nil
 }
 
 // Finish computes every figure and problem and returns the result. The
@@ -45,14 +102,10 @@ func (t *Tracker) Finish() *Result {
 		t.finishStream(st)
 		res.Streams = append(res.Streams, st.s)
 	}
-	slices.SortStableFunc(res.Streams, func(a, b *Stream) int {
-		if c := a.First.Compare(b.First); c != 0 {
-			return c
-		}
-		return cmp.Compare(a.FirstFrame, b.FirstFrame)
-	})
+	slices.SortStableFunc(res.Streams, byFirst)
+	last := make(map[string]*CallMedia, len(t.order)) // each Call-ID's latest call
 	for _, c := range t.order {
-		cm := &CallMedia{CallID: c.id, Streams: c.streams, Fax: c.fax, LogOnly: !c.captured}
+		cm := &CallMedia{CallID: c.id, Start: c.start, Streams: c.streams, Fax: c.fax, LogOnly: !c.captured}
 		if c.captured || len(c.streams) > 0 {
 			t.detect(c)
 		}
@@ -61,7 +114,12 @@ func (t *Tracker) Finish() *Result {
 			cm.Problems = append(cm.Problems, s.Problems...)
 		}
 		slices.SortStableFunc(cm.Problems, func(a, b Problem) int { return a.Time.Compare(b.Time) })
-		res.Calls[c.id] = cm
+		if prev := last[c.id]; prev != nil {
+			prev.Next = cm
+		} else {
+			res.Calls[c.id] = cm
+		}
+		last[c.id] = cm
 	}
 	return res
 }

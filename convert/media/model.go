@@ -183,9 +183,14 @@ type Stream struct {
 	Problems []Problem
 }
 
-// CallMedia is the media of one Call-ID.
+// CallMedia is the media of one call in a Call-ID.
 type CallMedia struct {
-	CallID   string
+	CallID string
+	Start  time.Time // the call's first SIP message
+	// Next is the next call in the same Call-ID: a new dialog (an INVITE
+	// without To tag) after this call's BYE, as when a Call-ID is used
+	// again, or the same call was captured twice. Nil for most calls.
+	Next     *CallMedia
 	Streams  []*Stream
 	Problems []Problem // call-level and every stream's
 	Fax      bool      // T.38 was negotiated

@@ -53,6 +53,7 @@ type sdpMedia struct {
 // callState is what the Tracker knows of one Call-ID.
 type callState struct {
 	id          string
+	start       time.Time // its first message
 	callerTag   string
 	answered    time.Time // first 2xx to an INVITE, zero if none
 	bye         time.Time // first BYE, zero if none
@@ -288,11 +289,17 @@ func (t *Tracker) SIP(m *capture.Message) {
 		return
 	}
 	c := t.calls[s.CallID]
+	if c != nil && !c.bye.IsZero() && s.Request && s.Method == sip.INVITE && s.To.Tag == "" {
+		// A new dialog in a Call-ID whose call has ended: the Call-ID used
+		// again, or the same call captured twice. It is a call of its own,
+		// whose media must not run on in the streams of the first.
+		c = nil
+	}
 	if c == nil {
 		if !(s.Request && s.Method == sip.INVITE) && s.SDP == nil {
 			return // no media in this Call-ID (yet)
 		}
-		c = &callState{id: strings.Clone(s.CallID), callerTag: strings.Clone(s.From.Tag), offerSDP: map[uint32]bool{}}
+		c = &callState{id: strings.Clone(s.CallID), start: m.Time, callerTag: strings.Clone(s.From.Tag), offerSDP: map[uint32]bool{}}
 		t.calls[c.id] = c
 		t.order = append(t.order, c)
 	}

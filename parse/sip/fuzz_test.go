@@ -16,6 +16,8 @@ func lightDiff(l, m *Message) string {
 		return "Call-ID"
 	case l.From.Tag != m.From.Tag || l.From.URI.User != m.From.URI.User:
 		return "From"
+	case m.Request && m.Method == INVITE && (l.To.Tag != m.To.Tag || l.To.URI.User != m.To.URI.User):
+		return "To"
 	case l.CSeq != m.CSeq || l.CSeqMethod != m.CSeqMethod || l.CSeqMethodName != m.CSeqMethodName:
 		return "CSeq"
 	case l.ContentType != m.ContentType || l.ContentLength != m.ContentLength || !bytes.Equal(l.Body, m.Body) || len(l.Parts) != len(m.Parts):

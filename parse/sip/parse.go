@@ -269,16 +269,17 @@ type Options struct {
 	// once, sets it.
 	Owned bool
 	// Light parses only what a media analysis reads: the start line (not
-	// the Request-URI), Call-ID, From, CSeq, Content-Type, Content-Length
-	// and the body (with its SDP). Headers holds those headers alone; To,
-	// Via and RequestURI stay empty, and no missing header is reported. It
+	// the Request-URI), Call-ID, From, CSeq, Content-Type, Content-Length,
+	// the To of an INVITE (a new dialog has no To tag), and the body (with
+	// its SDP). Headers holds those headers alone; Via, RequestURI and the
+	// To of other messages stay empty, and no missing header is reported. It
 	// costs about half a full parse, for a reader that must see a
 	// message's SDP at once and leaves the full parse to another goroutine.
 	Light bool
 }
 
 // lightHeader says which headers Options.Light keeps.
-var lightHeader = [hMax]bool{hCallID: true, hFrom: true, hCSeq: true, hContentType: true, hContentLength: true}
+var lightHeader = [hMax]bool{hCallID: true, hFrom: true, hTo: true, hCSeq: true, hContentType: true, hContentLength: true}
 
 // ParseWith is Parse with options.
 func ParseWith(b []byte, m *Message, o Options) error {
@@ -478,6 +479,9 @@ func (m *Message) hotHeaders() {
 				}
 			}
 		case hTo:
+			if m.light && !(m.Request && m.Method == INVITE) {
+				continue // Light: only an INVITE's To is read
+			}
 			if !seenTo {
 				seenTo = true
 				var err error

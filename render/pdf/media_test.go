@@ -38,7 +38,7 @@ func loadMedia(t testing.TB, name string) (*call.Call, *media.CallMedia) {
 	if len(calls) == 0 {
 		t.Fatalf("%s: no call", name)
 	}
-	return calls[0], tr.Finish().ForCall(calls[0].CallIDs)
+	return calls[0], tr.Finish().ForCall(calls[0].CallIDs, calls[0].Start, calls[0].End)
 }
 
 var mediaFixtures = []string{"loss", "oneway", "noaudio", "dtmf"}

@@ -288,9 +288,9 @@ func CallsMediaJSON(w io.Writer, calls []*call.Call, res *media.Result) error {
 // order of first packet, as RTPJSON writes them; [] when none.
 func CallStreamsJSON(c *call.Call, res *media.Result) []StreamJSON {
 	out := []StreamJSON{}
-	for _, s := range res.ForCall(c.CallIDs).Streams {
+	for _, s := range res.ForCall(c.CallIDs, c.Start, c.End).Streams {
 		j := NewStreamJSON(s, c.Index)
-		j.Problems = append(j.Problems, callProblems(res, s.CallID)...)
+		j.Problems = append(j.Problems, callProblems(res.CallOf(s))...)
 		out = append(out, j)
 	}
 	return out

@@ -7,6 +7,7 @@ import (
 	"io"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/sipflow/sipflow/convert/call"
 	"github.com/sipflow/sipflow/convert/media"
@@ -135,17 +136,42 @@ func NewStreamJSON(s *media.Stream, index int) StreamJSON {
 	return j
 }
 
-// callIndex maps each Call-ID to the index of its call.
-func callIndex(calls []*call.Call) map[string]int {
-	m := make(map[string]int)
+// callIndexer finds the index of a call from a Call-ID and the start of
+// the call's media (media.CallMedia.Start): the call of that Call-ID, or,
+// when the Call-ID was used by several calls, the one whose time holds
+// that start. 0 when no call has the Call-ID.
+type callIndexer map[string][]*call.Call
+
+func newCallIndexer(calls []*call.Call) callIndexer {
+	x := make(callIndexer)
 	for _, c := range calls {
 		for _, id := range c.CallIDs {
-			if _, ok := m[id]; !ok {
-				m[id] = c.Index
-			}
+			x[id] = append(x[id], c)
 		}
 	}
-	return m
+	return x
+}
+
+func (x callIndexer) of(id string, start time.Time) int {
+	cs := x[id]
+	if len(cs) == 0 {
+		return 0
+	}
+	for _, c := range cs[:len(cs)-1] {
+		if !start.After(c.End) {
+			return c.Index
+		}
+	}
+	return cs[len(cs)-1].Index
+}
+
+// stream is the index of s's call.
+func (x callIndexer) stream(res *media.Result, s *media.Stream) int {
+	var start time.Time
+	if cm := res.CallOf(s); cm != nil {
+		start = cm.Start
+	}
+	return x.of(s.CallID, start)
 }
 
 // RTPJSON writes one JSON object per stream per line, streams in order of
@@ -154,10 +180,10 @@ func callIndex(calls []*call.Call) map[string]int {
 func RTPJSON(w io.Writer, calls []*call.Call, res *media.Result) error {
 	bw := bufio.NewWriter(w)
 	enc := json.NewEncoder(bw)
-	idx := callIndex(calls)
+	idx := newCallIndexer(calls)
 	for _, s := range res.Streams {
-		j := NewStreamJSON(s, idx[s.CallID])
-		j.Problems = append(j.Problems, callProblems(res, s.CallID)...)
+		j := NewStreamJSON(s, idx.stream(res, s))
+		j.Problems = append(j.Problems, callProblems(res.CallOf(s))...)
 		if err := enc.Encode(j); err != nil {
 			return err
 		}
@@ -165,9 +191,8 @@ func RTPJSON(w io.Writer, calls []*call.Call, res *media.Result) error {
 	return bw.Flush()
 }
 
-// callProblems are the problems of a Call-ID that belong to no stream.
-func callProblems(res *media.Result, id string) []string {
-	cm := res.Calls[id]
+// callProblems are the problems of a call that belong to no stream.
+func callProblems(cm *media.CallMedia) []string {
 	if cm == nil {
 		return nil
 	}
@@ -191,7 +216,7 @@ func callProblems(res *media.Result, id string) []string {
 // full, are wrapped. With o.Width 0 or less nothing is cut.
 func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	bw := bufio.NewWriter(w)
-	idx := callIndex(calls)
+	idx := newCallIndexer(calls)
 	loc := o.loc()
 	ell := o.ellipsis()
 	const (
@@ -218,7 +243,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	// to print, so that a trunk's tens of thousands of rows are never held
 	row := func(s *media.Stream) [nCols]string {
 		call := "-"
-		if n := idx[s.CallID]; n > 0 {
+		if n := idx.stream(res, s); n > 0 {
 			call = strconv.Itoa(n)
 		}
 		mos := "-"
@@ -229,7 +254,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		for _, p := range s.Problems {
 			probs = append(probs, p.Kind.String())
 		}
-		probs = append(probs, kinds(res, s.CallID)...)
+		probs = append(probs, kinds(res.CallOf(s))...)
 		return [nCols]string{
 			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), fmt.Sprintf("0x%08X", s.SSRC),
 			truncate(clean(StreamCodec(s)), 15, ell), strconv.Itoa(s.Packets), fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
@@ -355,7 +380,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		sum := fmt.Sprintf("%s, %d with problems", plural(n, "stream"), withProblems)
 		if worst != nil {
 			call := "no call"
-			if i := idx[worst.CallID]; i > 0 {
+			if i := idx.stream(res, worst); i > 0 {
 				call = "call " + strconv.Itoa(i)
 			}
 			sum += fmt.Sprintf("; lowest MOS %.2f (%s, %s -> %s)", worst.MOS, call, clean(worst.Src.String()), clean(worst.Dst.String()))
@@ -367,8 +392,10 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	}
 	if len(res.Streams) == 0 {
 		logOnly := len(res.Calls) > 0
-		for _, cm := range res.Calls {
-			logOnly = logOnly && cm.LogOnly
+		for _, first := range res.Calls {
+			for cm := first; cm != nil; cm = cm.Next {
+				logOnly = logOnly && cm.LogOnly
+			}
 		}
 		if logOnly {
 			fmt.Fprintln(bw, "(no stream: the input is a text log, which holds the signalling only)")
@@ -378,7 +405,10 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	}
 	for _, c := range calls {
 		for _, id := range c.CallIDs {
-			if cm := res.Calls[id]; cm != nil {
+			for cm := res.Calls[id]; cm != nil; cm = cm.Next {
+				if idx.of(id, cm.Start) != c.Index {
+					continue // another call in the same Call-ID
+				}
 				for _, p := range cm.Problems {
 					if callLevel(p.Kind) {
 						notes = append(notes, fmt.Sprintf("call %d: %s", c.Index, clean(p.String())))
@@ -437,8 +467,7 @@ func wrapWords(s string, w int, lead, indent string) []string {
 	return append(out, cur)
 }
 
-func kinds(res *media.Result, id string) []string {
-	cm := res.Calls[id]
+func kinds(cm *media.CallMedia) []string {
 	if cm == nil {
 		return nil
 	}

@@ -74,30 +74,17 @@ func newTrunk(tb testing.TB, calls, packets int) *trunk {
 
 // BenchmarkTrackerMedia is the Tracker's per-packet path: 100k RTP packets
 // across 300 SDP-announced flows.
-func BenchmarkTrackerMedia(b *testing.B) {
-	tk := newTrunk(b, 150, 100000)
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		b.StopTimer()
-		t := NewTracker(Options{})
-		for _, m := range tk.sips {
-			t.SIP(m)
-		}
-		b.StartTimer()
-		for i := range tk.media {
-			t.Media(&tk.media[i])
-		}
-	}
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N)/float64(len(tk.media)), "ns/packet")
-}
+func BenchmarkTrackerMedia(b *testing.B) { benchTracker(b, 150, 100000) }
 
 // BenchmarkTrackerTrunk is BenchmarkTrackerMedia at a trunk's scale: 2000
 // flows, each seen once every 2000 packets, so that, as on the real trunk,
 // a stream's state has left the processor's nearer caches by its next
 // packet. Its cost over BenchmarkTrackerMedia is the cache misses.
-func BenchmarkTrackerTrunk(b *testing.B) {
-	tk := newTrunk(b, 1000, 400000)
+func BenchmarkTrackerTrunk(b *testing.B) { benchTracker(b, 1000, 400000) }
+
+// benchTracker measures the media packets of a trunk of calls calls.
+func benchTracker(b *testing.B, calls, packets int) {
+	tk := newTrunk(b, calls, packets)
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {

@@ -438,7 +438,7 @@ func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.
 // Peek keeps nothing of it, so one Message serves every call.
 func (r *reader) peek(raw []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
 	m := &r.peeked
-	m.File, m.Frame, m.Time, m.Src, m.Dst, m.Transport, m.Encap = r.file, frame, ts, src, dst, tr, enc
+	m.File, m.Frame, m.Time, m.Src, m.Dst, m.Transport, m.Encap = r.file, frame, ts.UTC(), src, dst, tr, enc
 	if sip.ParseWith(raw, &m.SIP, sip.Options{Light: true, Owned: true}) != nil {
 		return // not SIP: the parser will say so
 	}

@@ -31,6 +31,7 @@ type endpoint struct {
 	srtp  bool
 	media string
 	maps  []pmap
+	sdp   *sdpInfo // the SDP that announced it
 	// flows are the flows resolved to this endpoint since it last
 	// changed: when it changes, each is marked stale, so that a packet need
 	// not look at its endpoint to know it is still current
@@ -38,10 +39,21 @@ type endpoint struct {
 }
 
 // sdpInfo is what the call keeps of one SDP: per m= line the address,
-// port and formats.
+// port and formats, and the hop it was sent on.
 type sdpInfo struct {
 	side  side
+	hop   hop
 	media []sdpMedia
+}
+
+// hop is the pair of SIP hosts a message went between, in either direction.
+type hop struct{ a, b netip.AddrPort }
+
+func hopOf(m *capture.Message) hop {
+	if m.Src.Compare(m.Dst) > 0 {
+		return hop{m.Dst, m.Src}
+	}
+	return hop{m.Src, m.Dst}
 }
 
 type sdpMedia struct {
@@ -63,6 +75,9 @@ type callState struct {
 	pendingSide side
 	offerSDP    map[uint32]bool // INVITE/UPDATE CSeqs whose request carried SDP
 	last        [2]*sdpInfo     // the latest SDP of each side
+	// hops holds, per side, the latest SDP on each hop: through a proxy
+	// that relays media (rtpengine), each leg's SDP has other addresses
+	hops [2][]*sdpInfo
 	answer      *sdpInfo        // the latest answer
 	fax         bool
 	captured    bool // a message came from a capture, not a text log
@@ -338,6 +353,7 @@ func (t *Tracker) SIP(m *capture.Message) {
 		c.pending, c.pendingSide = true, sender
 	}
 	c.last[sender] = info
+	c.setHop(info)
 	// a private address sent to a public peer
 	if dst := m.Dst.Addr(); dst.IsValid() && public(dst) {
 		for _, md := range info.media {
@@ -350,6 +366,33 @@ func (t *Tracker) SIP(m *capture.Message) {
 	}
 }
 
+// setHop records info as its side's latest SDP on its hop.
+func (c *callState) setHop(info *sdpInfo) {
+	hs := c.hops[info.side]
+	for i, o := range hs {
+		if o.hop == info.hop {
+			hs[i] = info
+			return
+		}
+	}
+	c.hops[info.side] = append(hs, info)
+}
+
+// answerTo is the other side's latest SDP on the hop where ep was
+// announced: the one that says where media toward ep comes from. Through
+// a media relay each leg has its own; without one, or when the hop is not
+// seen, it is the other side's latest SDP.
+func (c *callState) answerTo(ep *endpoint) *sdpInfo {
+	if ep.sdp != nil {
+		for _, o := range c.hops[ep.side.other()] {
+			if o.hop == ep.sdp.hop {
+				return o
+			}
+		}
+	}
+	return c.last[ep.side.other()]
+}
+
 func label(s *sip.Message) string {
 	if s.Request {
 		return s.MethodName
@@ -359,7 +402,7 @@ func label(s *sip.Message) string {
 
 // register records the endpoints of an SDP.
 func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *capture.Message) *sdpInfo {
-	info := &sdpInfo{side: sender}
+	info := &sdpInfo{side: sender, hop: hopOf(m)}
 	for i := range ss.Media {
 		md := &ss.Media[i]
 		sm := sdpMedia{typ: strings.Clone(md.Type)}
@@ -380,7 +423,7 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 		if fax {
 			c.fax = true
 		}
-		ep := endpoint{call: c, side: sender, index: i, fax: fax, srtp: strings.Contains(proto, "savp"), media: sm.typ}
+		ep := endpoint{call: c, side: sender, index: i, fax: fax, srtp: strings.Contains(proto, "savp"), media: sm.typ, sdp: info}
 		for _, r := range md.RTPMaps {
 			ep.maps = append(ep.maps, pmap{pt: r.PT, name: strings.Clone(r.Encoding), clock: r.ClockRate})
 		}
@@ -615,8 +658,9 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 					Detail: "SSRC " + hex32(old.SSRC) + " -> " + hex32(h.SSRC) + " on " + old.Src.String() + " -> " + old.Dst.String()})
 			}
 			if ep := f.ep; ep != nil && f.toEP {
-				// the source the other side's SDP announced when the stream began
-				if o := ep.call.last[ep.side.other()]; o != nil && ep.index < len(o.media) {
+				// the source the other side's SDP announced when the stream
+				// began, on the hop where the destination was announced
+				if o := ep.call.answerTo(ep); o != nil && ep.index < len(o.media) {
 					st.wantSrc = o.media[ep.index].addr
 				}
 			}

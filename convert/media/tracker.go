@@ -77,13 +77,13 @@ type callState struct {
 	last        [2]*sdpInfo     // the latest SDP of each side
 	// hops holds, per side, the latest SDP on each hop: through a proxy
 	// that relays media (rtpengine), each leg's SDP has other addresses
-	hops [2][]*sdpInfo
-	answer      *sdpInfo        // the latest answer
-	fax         bool
-	captured    bool // a message came from a capture, not a text log
-	problems    []Problem
-	streams     []*Stream
-	states      []*state
+	hops     [2][]*sdpInfo
+	answer   *sdpInfo // the latest answer
+	fax      bool
+	captured bool // a message came from a capture, not a text log
+	problems []Problem
+	streams  []*Stream
+	states   []*state
 }
 
 type flowKey struct{ src, dst netip.AddrPort }

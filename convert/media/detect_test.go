@@ -174,11 +174,17 @@ func TestDetectors(t *testing.T) {
 			s.bye(1300 * time.Millisecond)
 		}, []ProblemKind{UnexpectedSource}},
 		{"media relay (rtpengine): each leg has its own addresses", func(s *sim) {
-			relay(s, rtpA)
+			relay(s, rtpA, "8 101", 8)
 		}, nil},
 		{"NAT behind a media relay", func(s *sim) {
-			relay(s, netip.MustParseAddrPort("198.51.100.7:31000"))
+			relay(s, netip.MustParseAddrPort("198.51.100.7:31000"), "8 101", 8)
 		}, []ProblemKind{UnexpectedSource}},
+		{"media relay renumbering: each leg its own answer", func(s *sim) {
+			relay(s, rtpA, "8 96", 96) // leg B negotiates 96, and uses it
+		}, nil},
+		{"media relay renumbering: 96 on the leg that did not negotiate it", func(s *sim) {
+			relay(s, rtpA, "8 101", 96)
+		}, []ProblemKind{UnnegotiatedPT}},
 		{"private SDP to a public peer", func(s *sim) {
 			s.call(pubUAS, sdpBody(netip.MustParseAddrPort("203.0.113.5:6000"), "8 101"))
 			s.rtp(200*time.Millisecond, rtpA, netip.MustParseAddrPort("203.0.113.5:6000"), 1, 8, 100, 50)
@@ -337,17 +343,19 @@ func TestCallIDUsedAgain(t *testing.T) {
 // relay is a call through a proxy that relays the media (Kamailio with
 // rtpengine), captured on the proxy: the SDP of each leg names the relay's
 // ports on that leg (10.0.0.9:30000 toward the callee, :30002 toward the
-// caller), and the caller's media comes from callerSrc.
-func relay(s *sim, callerSrc netip.AddrPort) {
+// caller), and the caller's media comes from callerSrc. The callee's leg
+// negotiates the formats legB, and the relay sends the callee payload type
+// pt.
+func relay(s *sim, callerSrc netip.AddrPort, legB string, pt uint8) {
 	proxy := netip.MustParseAddrPort("10.0.0.5:5060")
 	toCallee, toCaller := netip.MustParseAddrPort("10.0.0.9:30000"), netip.MustParseAddrPort("10.0.0.9:30002")
 	s.sip(0, uac, proxy, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", sdpBody(rtpA, "8 101"))
-	s.sip(5*time.Millisecond, proxy, uas, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", sdpBody(toCallee, "8 101"))
-	s.sip(100*time.Millisecond, uas, proxy, "SIP/2.0 200 OK", "1 INVITE", "A", ";tag=B", sdpBody(rtpB, "8 101"))
+	s.sip(5*time.Millisecond, proxy, uas, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", sdpBody(toCallee, legB))
+	s.sip(100*time.Millisecond, uas, proxy, "SIP/2.0 200 OK", "1 INVITE", "A", ";tag=B", sdpBody(rtpB, legB))
 	s.sip(105*time.Millisecond, proxy, uac, "SIP/2.0 200 OK", "1 INVITE", "A", ";tag=B", sdpBody(toCaller, "8 101"))
 	s.sip(110*time.Millisecond, uac, proxy, "ACK sip:b@x SIP/2.0", "1 ACK", "A", ";tag=B", "")
 	s.rtp(200*time.Millisecond, callerSrc, toCaller, 1, 8, 100, 50)
-	s.rtp(201*time.Millisecond, toCallee, rtpB, 1, 8, 100, 50)
+	s.rtp(201*time.Millisecond, toCallee, rtpB, 1, pt, 100, 50)
 	s.rtp(202*time.Millisecond, rtpB, toCallee, 2, 8, 500, 50)
 	s.rtp(203*time.Millisecond, toCaller, callerSrc, 2, 8, 500, 50)
 	s.sip(1300*time.Millisecond, uac, proxy, "BYE sip:b@x SIP/2.0", "2 BYE", "A", ";tag=B", "")

@@ -217,9 +217,9 @@ func (t *Tracker) detect(c *callState) {
 			s.Problems = append(s.Problems, Problem{Kind: AfterBye, Time: s.Last, File: s.File,
 				Detail: "media until " + fmtDur(s.Last.Sub(c.bye)) + " after the BYE"})
 		}
-		// payload types outside the answer
-		if c.answer != nil && st.ep.index < len(c.answer.media) && s.Kind == KindRTP {
-			allowed := c.answer.media[st.ep.index].formats
+		// payload types outside the answer (of the stream's hop)
+		if ans := c.answerOn(st.ep); ans != nil && st.ep.index < len(ans.media) && s.Kind == KindRTP {
+			allowed := ans.media[st.ep.index].formats
 			for _, pt := range s.Payloads {
 				if !containsInt(allowed, pt) {
 					s.Problems = append(s.Problems, Problem{Kind: UnnegotiatedPT, Time: s.First, File: s.File, Frame: s.FirstFrame,

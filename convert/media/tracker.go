@@ -78,7 +78,8 @@ type callState struct {
 	// hops holds, per side, the latest SDP on each hop: through a proxy
 	// that relays media (rtpengine), each leg's SDP has other addresses
 	hops     [2][]*sdpInfo
-	answer   *sdpInfo // the latest answer
+	answer   *sdpInfo   // the latest answer
+	answers  []*sdpInfo // the latest answer on each hop
 	fax      bool
 	captured bool // a message came from a capture, not a text log
 	problems []Problem
@@ -344,11 +345,11 @@ func (t *Tracker) SIP(m *capture.Message) {
 	switch {
 	case c.pending && c.pendingSide != sender:
 		c.pending = false
-		c.answer = info
+		c.setAnswer(info)
 	case !s.Request && !c.pending && c.offerSDP[s.CSeq]:
-		c.answer = info // the answer again (183, then 200)
+		c.setAnswer(info) // the answer again (183, then 200)
 	case s.Request && s.Method == sip.ACK:
-		c.answer = info
+		c.setAnswer(info)
 	default:
 		c.pending, c.pendingSide = true, sender
 	}
@@ -376,6 +377,32 @@ func (c *callState) setHop(info *sdpInfo) {
 		}
 	}
 	c.hops[info.side] = append(hs, info)
+}
+
+// setAnswer records info as the call's latest answer, and its hop's.
+func (c *callState) setAnswer(info *sdpInfo) {
+	c.answer = info
+	for i, o := range c.answers {
+		if o.hop == info.hop {
+			c.answers[i] = info
+			return
+		}
+	}
+	c.answers = append(c.answers, info)
+}
+
+// answerOn is the latest answer on the hop where ep was announced: through
+// a relay that renumbers payload types, each leg negotiates its own. It is
+// the call's latest answer when that hop has none.
+func (c *callState) answerOn(ep *endpoint) *sdpInfo {
+	if ep.sdp != nil {
+		for _, o := range c.answers {
+			if o.hop == ep.sdp.hop {
+				return o
+			}
+		}
+	}
+	return c.answer
 }
 
 // answerTo is the other side's latest SDP on the hop where ep was

@@ -360,3 +360,38 @@ func relay(s *sim, callerSrc netip.AddrPort, legB string, pt uint8) {
 	s.rtp(203*time.Millisecond, toCaller, callerSrc, 2, 8, 500, 50)
 	s.sip(1300*time.Millisecond, uac, proxy, "BYE sip:b@x SIP/2.0", "2 BYE", "A", ";tag=B", "")
 }
+
+// TestHoldGap: a callee silent while the caller has put it on hold (a
+// re-INVITE with a=sendonly, answered recvonly) is what the SDP asked for,
+// not a gap; the same silence with no hold in the SDP is one.
+func TestHoldGap(t *testing.T) {
+	dir := func(a netip.AddrPort, d string) string {
+		return sdpBody(a, "8 101") + "a=" + d + "\r\n"
+	}
+	for _, hold := range []bool{true, false} {
+		s := newSim(t)
+		s.call(uas, sdpBody(rtpB, "8 101"))
+		s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 400) // 8 s
+		s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 50)  // 1 s, then silent
+		if hold {
+			s.sip(1300*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", ";tag=B", dir(rtpA, "sendonly"))
+			s.sip(1400*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "2 INVITE", "A", ";tag=B", dir(rtpB, "recvonly"))
+			s.sip(5000*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "3 INVITE", "A", ";tag=B", dir(rtpA, "sendrecv"))
+			s.sip(5100*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "3 INVITE", "A", ";tag=B", dir(rtpB, "sendrecv"))
+		}
+		s.rtp(5200*time.Millisecond, rtpB, rtpA, 2, 8, 550, 100) // back, no marker
+		s.bye(8300 * time.Millisecond)
+		res := s.tr.Finish()
+		var gaps int
+		for _, st := range res.Streams {
+			for _, p := range st.Problems {
+				if p.Kind == Gap {
+					gaps++
+				}
+			}
+		}
+		if want := map[bool]int{true: 0, false: 1}[hold]; gaps != want {
+			t.Errorf("hold %v: %d gaps, want %d", hold, gaps, want)
+		}
+	}
+}

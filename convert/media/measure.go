@@ -30,10 +30,10 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 		if d < 256 && st.seen[h.Seq/64%4]&(1<<(h.Seq%64)) != 0 {
 			s.Duplicates++
 		}
-		// gaps: silence over the limit, unless comfort noise or a marker
-		// (talkspurt after DTX) explains it
+		// gaps: silence over the limit, unless comfort noise, a marker
+		// (talkspurt after DTX) or a hold in the SDP explains it
 		gap := time.Duration(ns - st.lastNs)
-		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, st.maps()) {
+		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, st.maps()) && (st.call == nil || !st.call.heldDuring(st.lastNs, ns)) {
 			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
 				Detail: "no packet for " + fmtDur(gap)})
 		}

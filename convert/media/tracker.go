@@ -77,9 +77,13 @@ type callState struct {
 	last        [2]*sdpInfo     // the latest SDP of each side
 	// hops holds, per side, the latest SDP on each hop: through a proxy
 	// that relays media (rtpengine), each leg's SDP has other addresses
-	hops     [2][]*sdpInfo
-	answer   *sdpInfo   // the latest answer
-	answers  []*sdpInfo // the latest answer on each hop
+	hops    [2][]*sdpInfo
+	answer  *sdpInfo   // the latest answer
+	answers []*sdpInfo // the latest answer on each hop
+	// holds are the times (Unix ns) of the SDPs that put a stream on hold
+	// (sendonly, recvonly, inactive, or c=0.0.0.0): a silence then is
+	// what the SDP asked for
+	holds    []int64
 	fax      bool
 	captured bool // a message came from a capture, not a text log
 	problems []Problem
@@ -342,6 +346,9 @@ func (t *Tracker) SIP(m *capture.Message) {
 		c.offerSDP[s.CSeq] = true
 	}
 	info := t.register(c, sender, s.SDP, m)
+	if holds(s.SDP) && len(c.holds) < maxHolds {
+		c.holds = append(c.holds, m.Time.UnixNano())
+	}
 	switch {
 	case c.pending && c.pendingSide != sender:
 		c.pending = false
@@ -377,6 +384,34 @@ func (c *callState) setHop(info *sdpInfo) {
 		}
 	}
 	c.hops[info.side] = append(hs, info)
+}
+
+// maxHolds bounds the hold times a call keeps.
+const maxHolds = 1000
+
+// holds reports an SDP that puts a media stream on hold: a direction other
+// than sendrecv, or the address 0.0.0.0 (RFC 2543 hold), on a line not
+// rejected (port 0).
+func holds(ss *sdp.Session) bool {
+	for i := range ss.Media {
+		md := &ss.Media[i]
+		if md.Port > 0 && (md.Direction != sdp.SendRecv || md.Addr.IsUnspecified()) {
+			return true
+		}
+	}
+	return false
+}
+
+// heldDuring reports a hold SDP within a silence from lastNs to ns, or
+// just before it began (the sender stops once the hold is answered).
+func (c *callState) heldDuring(lastNs, ns int64) bool {
+	const before = int64(2 * time.Second)
+	for _, h := range c.holds {
+		if h >= lastNs-before && h <= ns {
+			return true
+		}
+	}
+	return false
 }
 
 // setAnswer records info as the call's latest answer, and its hop's.

@@ -217,11 +217,12 @@ func (t *Tracker) detect(c *callState) {
 			s.Problems = append(s.Problems, Problem{Kind: AfterBye, Time: s.Last, File: s.File,
 				Detail: "media until " + fmtDur(s.Last.Sub(c.bye)) + " after the BYE"})
 		}
-		// payload types outside the answer (of the stream's hop)
+		// payload types sent before any answer, against the last one (the
+		// others were checked as they were sent: measure)
 		if ans := c.answerOn(st.ep); ans != nil && st.ep.index < len(ans.media) && s.Kind == KindRTP {
 			allowed := ans.media[st.ep.index].formats
-			for _, pt := range s.Payloads {
-				if !containsInt(allowed, pt) {
+			for _, pt := range st.unchecked {
+				if !containsInt(allowed, pt) && !containsInt(st.badPTs, pt) {
 					s.Problems = append(s.Problems, Problem{Kind: UnnegotiatedPT, Time: s.First, File: s.File, Frame: s.FirstFrame,
 						Detail: "payload type " + strconv.Itoa(pt) + " is not in the answer " + fmtInts(allowed)})
 				}

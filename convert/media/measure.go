@@ -1,6 +1,7 @@
 package media
 
 import (
+	"strconv"
 	"time"
 
 	"github.com/sipflow/sipflow/parse/rtp"
@@ -59,10 +60,11 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 	if st.clockRate == 0 && clock != 0 {
 		st.clockRate = clock
 	}
-	if pt != st.lastPT || first {
+	if pt != st.lastPT || first || st.ptCheck {
 		if !containsInt(s.Payloads, pt) {
 			s.Payloads = append(s.Payloads, pt)
 		}
+		st.checkPT(pt, at, frame)
 	}
 	st.lastPT = pt
 	st.lastNs = ns
@@ -89,6 +91,32 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 			s.JitterBufferLate++
 		}
 	}
+}
+
+// checkPT flags a payload type the answer in force does not have (on the
+// stream's hop), once per payload type: a re-INVITE that changes the codec
+// makes the new one right from then on, and leaves the old one right
+// before. Sent before any answer, it is checked in Finish, against the
+// last answer.
+func (st *state) checkPT(pt int, at time.Time, frame int) {
+	st.ptCheck = false
+	if st.call == nil || st.ep == nil || containsInt(st.badPTs, pt) {
+		return
+	}
+	ans := st.call.answerOn(st.ep)
+	if ans == nil {
+		if !containsInt(st.unchecked, pt) {
+			st.unchecked = append(st.unchecked, pt)
+		}
+		return
+	}
+	if st.ep.index >= len(ans.media) || containsInt(ans.media[st.ep.index].formats, pt) {
+		return
+	}
+	st.badPTs = append(st.badPTs, pt)
+	s := st.s
+	s.Problems = append(s.Problems, Problem{Kind: UnnegotiatedPT, Time: at, File: s.File, Frame: frame,
+		Detail: "payload type " + strconv.Itoa(pt) + " is not in the answer " + fmtInts(ans.media[st.ep.index].formats)})
 }
 
 // maps are the rtpmaps of the stream's endpoint, nil if it has none.

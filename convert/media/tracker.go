@@ -200,6 +200,13 @@ type state struct {
 	wantSrc netip.AddrPort // what SDP announced as the source, if known
 	// loss bursts for BurstR
 	lossEvents int
+	// payload types checked against the answer in force when they are
+	// sent: ptCheck asks for the next packet's to be checked (the answer
+	// changed), unchecked were sent before any answer (checked in Finish
+	// against the last), badPTs are flagged already
+	ptCheck   bool
+	unchecked []int
+	badPTs    []int
 }
 
 // Tracker finds and measures streams. It is not safe for concurrent use.
@@ -414,9 +421,13 @@ func (c *callState) heldDuring(lastNs, ns int64) bool {
 	return false
 }
 
-// setAnswer records info as the call's latest answer, and its hop's.
+// setAnswer records info as the call's latest answer, and its hop's; the
+// streams check their payload type against it at their next packet.
 func (c *callState) setAnswer(info *sdpInfo) {
 	c.answer = info
+	for _, st := range c.states {
+		st.ptCheck = true
+	}
 	for i, o := range c.answers {
 		if o.hop == info.hop {
 			c.answers[i] = info

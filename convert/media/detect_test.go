@@ -167,6 +167,15 @@ func TestDetectors(t *testing.T) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(1300 * time.Millisecond)
 		}, []ProblemKind{NoMedia}},
+		{"hung up at once: no media missed", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.bye(600 * time.Millisecond) // up 0.5 s
+		}, nil},
+		{"hung up at once: one way for half a second", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.rtp(150*time.Millisecond, rtpA, rtpB, 1, 8, 100, 20)
+			s.bye(600 * time.Millisecond)
+		}, nil},
 		{"NAT: media from another address", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)

@@ -232,6 +232,9 @@ func (t *Tracker) detect(c *callState) {
 	if c.answered.IsZero() {
 		return
 	}
+	if up := c.bye.Sub(c.answered); !c.bye.IsZero() && up >= 0 && up < minUp {
+		return // hung up at once: too short to say media was missing
+	}
 	var addrs []netip.Addr // the negotiated media's, when no packet of it was seen
 	if any == 0 && c.last[caller] != nil && c.last[callee] != nil {
 		addrs = sdpAddrs(c)
@@ -250,6 +253,12 @@ func (t *Tracker) detect(c *callState) {
 		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: "media only toward the callee (" + nPackets(toSide[callee]) + "), none toward the caller"})
 	}
 }
+
+// minUp is how long a call must be up (from its 2xx to its BYE) before
+// missing media, one way or both, is a problem: phones start sending
+// within a few hundred ms of the answer, and a call hung up sooner (an
+// answering-machine check, a caller giving up) has none to miss.
+const minUp = time.Second
 
 // sdpAddrs lists the addresses of the active m= lines of the call's latest
 // SDP on each side, in order, once each (none: no media was negotiated).

@@ -324,14 +324,16 @@ func facts(c *Call, end time.Time, linger time.Duration) {
 		}
 	}
 
-	// The ending message: first BYE, else CANCEL, else the earliest error
-	// final to an initial INVITE on any leg.
+	// The ending message: first BYE (but one its peer refused, as with 500
+	// Request out of order, when another follows: the call went on), else
+	// CANCEL, else the earliest error final to an initial INVITE on any
+	// leg.
 	var bye, cancel, errResp *Msg
 	for i := range c.Msgs {
 		m := &c.Msgs[i]
 		switch {
 		case m.Retransmission:
-		case m.Request && m.Method == "BYE" && bye == nil:
+		case m.Request && m.Method == "BYE" && (bye == nil || refused(c, bye)):
 			bye = m
 		case m.Request && m.Method == "CANCEL" && cancel == nil:
 			cancel = m
@@ -426,4 +428,15 @@ func q850(v string) int {
 		}
 	}
 	return 0
+}
+
+// refused reports a BYE its peer answered with an error that leaves the
+// dialog up: not 481 or 408, after which the dialog is over all the same
+// (RFC 3261 15.1.1).
+func refused(c *Call, bye *Msg) bool {
+	if bye.Transaction < 0 || bye.Transaction >= len(c.Transactions) {
+		return false
+	}
+	st := c.Transactions[bye.Transaction].FinalStatus
+	return st >= 300 && st != 481 && st != 408
 }

@@ -620,3 +620,35 @@ func TestBuilderLongCall(t *testing.T) {
 		}
 	}
 }
+
+// TestRefusedBye: a BYE the peer refuses (500 Request out of order) does
+// not end the call; the BYE after it does, and says who ended it and when.
+// A BYE answered 481 ends it all the same (RFC 3261 15.1.1).
+func TestRefusedBye(t *testing.T) {
+	d := newDialog("refused-bye")
+	for _, tc := range []struct {
+		status int
+		reason string
+		talk   time.Duration
+		by     netip.AddrPort
+	}{
+		{500, "Request out of order", ms(8000), uac},
+		{481, "Call/Transaction Does Not Exist", ms(5000), uas},
+	} {
+		ws := simpleCall(d, 0, uac, uas)[:5] // up at 2.1 s
+		ws = append(ws,
+			wire{ms(7100), uas, uac, d.fromCallee("BYE", "z9hG4bK-byeB", 7)},
+			wire{ms(7110), uac, uas, d.respToCallee(tc.status, tc.reason, "BYE", "z9hG4bK-byeB", 7)},
+			wire{ms(10100), uac, uas, d.inDialog("BYE", "z9hG4bK-byeA", 2)},
+			wire{ms(10110), uas, uac, d.resp(200, "OK", "BYE", "z9hG4bK-byeA", 2)},
+		)
+		calls := run(t, Options{}, ws)
+		if len(calls) != 1 {
+			t.Fatalf("%d: %d calls", tc.status, len(calls))
+		}
+		c := calls[0]
+		if c.State != StateCompleted || c.EndCause != EndBye || c.TalkTime != tc.talk || c.EndedBy != tc.by {
+			t.Errorf("BYE answered %d: state %v, end %v, talk %v by %v; want talk %v by %v", tc.status, c.State, c.EndCause, c.TalkTime, c.EndedBy, tc.talk, tc.by)
+		}
+	}
+}

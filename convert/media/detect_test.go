@@ -167,6 +167,21 @@ func TestDetectors(t *testing.T) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(1300 * time.Millisecond)
 		}, []ProblemKind{NoMedia}},
+		{"a BYE refused with 500: the media after it is not after the BYE", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.sip(1300*time.Millisecond, uas, uac, "BYE sip:a@x SIP/2.0", "5 BYE", "A", ";tag=B", "")
+			s.sip(1310*time.Millisecond, uac, uas, "SIP/2.0 500 Request out of order", "5 BYE", "A", ";tag=B", "")
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 200) // until 4.2 s
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 200)
+			s.bye(4200 * time.Millisecond)
+		}, nil},
+		{"a BYE answered 481 ends the call all the same", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101"))
+			s.sip(1300*time.Millisecond, uas, uac, "BYE sip:a@x SIP/2.0", "5 BYE", "A", ";tag=B", "")
+			s.sip(1310*time.Millisecond, uac, uas, "SIP/2.0 481 Call/Transaction Does Not Exist", "5 BYE", "A", ";tag=B", "")
+			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 200)
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 200)
+		}, []ProblemKind{AfterBye}},
 		{"hung up at once: no media missed", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(600 * time.Millisecond) // up 0.5 s

@@ -71,7 +71,8 @@ type callState struct {
 	bye         time.Time // first BYE, zero if none
 	byeFrame    int
 	byeFile     string
-	pending     bool // an offer waits for its answer
+	byeCSeq     uint32 // the CSeq of that BYE
+	pending     bool   // an offer waits for its answer
 	pendingSide side
 	offerSDP    map[uint32]bool // INVITE/UPDATE CSeqs whose request carried SDP
 	last        [2]*sdpInfo     // the latest SDP of each side
@@ -342,7 +343,13 @@ func (t *Tracker) SIP(m *capture.Message) {
 	}
 	switch {
 	case s.Request && s.Method == sip.BYE && c.bye.IsZero():
-		c.bye, c.byeFrame, c.byeFile = m.Time, m.Frame, m.File
+		c.bye, c.byeFrame, c.byeFile, c.byeCSeq = m.Time, m.Frame, m.File, s.CSeq
+	case !s.Request && s.CSeqMethod == sip.BYE && s.StatusCode >= 300 && s.StatusCode != 481 && s.StatusCode != 408 &&
+		!c.bye.IsZero() && s.CSeq == c.byeCSeq:
+		// the BYE was refused (500 Request out of order): the call goes
+		// on, and its media with it, until a BYE that ends it. A 481 or
+		// 408 ends the dialog all the same (RFC 3261 15.1.1).
+		c.bye = time.Time{}
 	case !s.Request && s.CSeqMethod == sip.INVITE && s.StatusCode >= 200 && s.StatusCode < 300 && c.answered.IsZero():
 		c.answered = m.Time
 	}

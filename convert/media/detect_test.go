@@ -182,6 +182,11 @@ func TestDetectors(t *testing.T) {
 			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 200)
 			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 200)
 		}, []ProblemKind{AfterBye}},
+		{"an announcement the SDP made one way (sendonly): one way is what was asked", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101")+"a=sendonly\r\n")
+			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 100)
+			s.bye(2300 * time.Millisecond)
+		}, nil},
 		{"hung up at once: no media missed", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(600 * time.Millisecond) // up 0.5 s

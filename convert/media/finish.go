@@ -247,6 +247,9 @@ func (t *Tracker) detect(c *callState) {
 			detail += ", nor any packet from or to " + joinAddrs(addrs) + " at all: none was sent, or it did not pass where the capture was taken"
 		}
 		c.problems = append(c.problems, Problem{Kind: NoMedia, Time: c.answered, Detail: detail})
+	case c.last[caller] != nil && c.last[caller].hold || c.last[callee] != nil && c.last[callee].hold:
+		// the SDP in force asks for media one way (sendonly, recvonly,
+		// inactive, on hold): one way is what it got
 	case toSide[caller] > 0 && toSide[callee] == 0:
 		c.problems = append(c.problems, Problem{Kind: OneWay, Time: c.answered, Detail: "media only toward the caller (" + nPackets(toSide[caller]) + "), none toward the callee"})
 	case toSide[callee] > 0 && toSide[caller] == 0:

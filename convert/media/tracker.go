@@ -43,6 +43,7 @@ type endpoint struct {
 type sdpInfo struct {
 	side  side
 	hop   hop
+	hold  bool // it puts a stream on hold, or one way (see holds)
 	media []sdpMedia
 }
 
@@ -360,7 +361,7 @@ func (t *Tracker) SIP(m *capture.Message) {
 		c.offerSDP[s.CSeq] = true
 	}
 	info := t.register(c, sender, s.SDP, m)
-	if holds(s.SDP) && len(c.holds) < maxHolds {
+	if info.hold = holds(s.SDP); info.hold && len(c.holds) < maxHolds {
 		c.holds = append(c.holds, m.Time.UnixNano())
 	}
 	switch {

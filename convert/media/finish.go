@@ -247,7 +247,7 @@ func (t *Tracker) detect(c *callState) {
 			detail += ", nor any packet from or to " + joinAddrs(addrs) + " at all: none was sent, or it did not pass where the capture was taken"
 		}
 		c.problems = append(c.problems, Problem{Kind: NoMedia, Time: c.answered, Detail: detail})
-	case c.last[caller] != nil && c.last[caller].hold || c.last[callee] != nil && c.last[callee].hold:
+	case c.oneWayAsked():
 		// the SDP in force asks for media one way (sendonly, recvonly,
 		// inactive, on hold): one way is what it got
 	case toSide[caller] > 0 && toSide[callee] == 0:

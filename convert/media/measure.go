@@ -34,7 +34,7 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 		// gaps: silence over the limit, unless comfort noise, a marker
 		// (talkspurt after DTX) or a hold in the SDP explains it
 		gap := time.Duration(ns - st.lastNs)
-		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, st.maps()) && (st.call == nil || !st.call.heldDuring(st.lastNs, ns)) {
+		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, st.maps()) && (st.call == nil || st.ep == nil || !st.call.heldDuring(st.ep.index, st.lastNs, ns)) {
 			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
 				Detail: "no packet for " + fmtDur(gap)})
 		}

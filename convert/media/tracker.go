@@ -43,7 +43,6 @@ type endpoint struct {
 type sdpInfo struct {
 	side  side
 	hop   hop
-	hold  bool // it puts a stream on hold, or one way (see holds)
 	media []sdpMedia
 }
 
@@ -61,6 +60,9 @@ type sdpMedia struct {
 	typ     string
 	addr    netip.AddrPort
 	formats []int
+	// hold says the line asks for media one way or none: a direction
+	// other than sendrecv, or the address 0.0.0.0 (RFC 2543 hold)
+	hold bool
 }
 
 // callState is what the Tracker knows of one Call-ID.
@@ -82,10 +84,9 @@ type callState struct {
 	hops    [2][]*sdpInfo
 	answer  *sdpInfo   // the latest answer
 	answers []*sdpInfo // the latest answer on each hop
-	// holds are the times (Unix ns) of the SDPs that put a stream on hold
-	// (sendonly, recvonly, inactive, or c=0.0.0.0): a silence then is
-	// what the SDP asked for
-	holds    []int64
+	// holds are the SDPs that put a stream on hold (sendonly, recvonly,
+	// inactive, or c=0.0.0.0): a silence then is what the SDP asked for
+	holds    []holdAt
 	fax      bool
 	captured bool // a message came from a capture, not a text log
 	problems []Problem
@@ -361,8 +362,10 @@ func (t *Tracker) SIP(m *capture.Message) {
 		c.offerSDP[s.CSeq] = true
 	}
 	info := t.register(c, sender, s.SDP, m)
-	if info.hold = holds(s.SDP); info.hold && len(c.holds) < maxHolds {
-		c.holds = append(c.holds, m.Time.UnixNano())
+	for i, md := range info.media {
+		if md.hold && len(c.holds) < maxHolds {
+			c.holds = append(c.holds, holdAt{m.Time.UnixNano(), i})
+		}
 	}
 	switch {
 	case c.pending && c.pendingSide != sender:
@@ -404,25 +407,36 @@ func (c *callState) setHop(info *sdpInfo) {
 // maxHolds bounds the hold times a call keeps.
 const maxHolds = 1000
 
-// holds reports an SDP that puts a media stream on hold: a direction other
-// than sendrecv, or the address 0.0.0.0 (RFC 2543 hold), on a line not
-// rejected (port 0).
-func holds(ss *sdp.Session) bool {
-	for i := range ss.Media {
-		md := &ss.Media[i]
-		if md.Port > 0 && (md.Direction != sdp.SendRecv || md.Addr.IsUnspecified()) {
+// holdAt is an SDP that put the m= line index on hold, at ns (Unix).
+type holdAt struct {
+	ns    int64
+	index int
+}
+
+// heldDuring reports a hold of the m= line index within a silence from
+// lastNs to ns, or just before it began (the sender stops once the hold is
+// answered).
+func (c *callState) heldDuring(index int, lastNs, ns int64) bool {
+	const before = int64(2 * time.Second)
+	for _, h := range c.holds {
+		if h.index == index && h.ns >= lastNs-before && h.ns <= ns {
 			return true
 		}
 	}
 	return false
 }
 
-// heldDuring reports a hold SDP within a silence from lastNs to ns, or
-// just before it began (the sender stops once the hold is answered).
-func (c *callState) heldDuring(lastNs, ns int64) bool {
-	const before = int64(2 * time.Second)
-	for _, h := range c.holds {
-		if h >= lastNs-before && h <= ns {
+// oneWayAsked reports an audio line that both sides' SDPs in force keep
+// (no port 0) and either puts on hold or makes one way: media one way is
+// then what the call asked for.
+func (c *callState) oneWayAsked() bool {
+	a, b := c.last[caller], c.last[callee]
+	if a == nil || b == nil {
+		return false
+	}
+	for i := range min(len(a.media), len(b.media)) {
+		ma, mb := &a.media[i], &b.media[i]
+		if ma.typ == "audio" && ma.addr.IsValid() && mb.addr.IsValid() && (ma.hold || mb.hold) {
 			return true
 		}
 	}
@@ -494,6 +508,7 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 		}
 		if md.Addr.IsValid() && md.Port > 0 && md.Port < 65536 {
 			sm.addr = netip.AddrPortFrom(md.Addr.Unmap(), uint16(md.Port))
+			sm.hold = md.Direction != sdp.SendRecv || md.Addr.IsUnspecified()
 		}
 		info.media = append(info.media, sm)
 		if !sm.addr.IsValid() || md.Addr.IsUnspecified() {

@@ -203,24 +203,10 @@ func TestDetectors(t *testing.T) {
 			s.bye(1300 * time.Millisecond)
 		}, []ProblemKind{UnexpectedSource}},
 		{"codec changed by a re-INVITE: each payload type in the answer of its time", func(s *sim) {
-			s.call(uas, sdpBody(rtpB, "8 101"))
-			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
-			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 50)
-			s.sip(1300*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", ";tag=B", sdpBody(rtpA, "18 101"))
-			s.sip(1400*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "2 INVITE", "A", ";tag=B", sdpBody(rtpB, "18 101"))
-			s.rtp(1500*time.Millisecond, rtpA, rtpB, 1, 18, 150, 50)
-			s.rtp(1500*time.Millisecond, rtpB, rtpA, 2, 18, 550, 50)
-			s.bye(2600 * time.Millisecond)
+			codecChange(s, 18)
 		}, nil},
 		{"the old codec kept after a re-INVITE changed it", func(s *sim) {
-			s.call(uas, sdpBody(rtpB, "8 101"))
-			s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
-			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 50)
-			s.sip(1300*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", ";tag=B", sdpBody(rtpA, "18 101"))
-			s.sip(1400*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "2 INVITE", "A", ";tag=B", sdpBody(rtpB, "18 101"))
-			s.rtp(1500*time.Millisecond, rtpA, rtpB, 1, 8, 150, 50) // still PCMA
-			s.rtp(1500*time.Millisecond, rtpB, rtpA, 2, 18, 550, 50)
-			s.bye(2600 * time.Millisecond)
+			codecChange(s, 8) // still PCMA
 		}, []ProblemKind{UnnegotiatedPT}},
 		{"media relay (rtpengine): each leg has its own addresses", func(s *sim) {
 			relay(s, rtpA, "8 101", 8)
@@ -443,4 +429,17 @@ func TestHoldGap(t *testing.T) {
 			t.Errorf("hold %v: %d gaps, want %d", hold, gaps, want)
 		}
 	}
+}
+
+// codecChange is a call moved by a re-INVITE at 1.3 s from PCMA (8) to
+// G.729 (18); the callee follows, the caller then sends callerPT.
+func codecChange(s *sim, callerPT uint8) {
+	s.call(uas, sdpBody(rtpB, "8 101"))
+	s.rtp(200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 50)
+	s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 50)
+	s.sip(1300*time.Millisecond, uac, uas, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", ";tag=B", sdpBody(rtpA, "18 101"))
+	s.sip(1400*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "2 INVITE", "A", ";tag=B", sdpBody(rtpB, "18 101"))
+	s.rtp(1500*time.Millisecond, rtpA, rtpB, 1, callerPT, 150, 50)
+	s.rtp(1500*time.Millisecond, rtpB, rtpA, 2, 18, 550, 50)
+	s.bye(2600 * time.Millisecond)
 }

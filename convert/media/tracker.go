@@ -538,9 +538,10 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 }
 
 // setEndpoint records ep at a. Within one call the endpoint is updated in
-// place so cached flows see it; another Call-ID (a later call reusing the
+// place so cached flows see it; another call (a later call reusing the
 // port) gets a new endpoint, so the streams measured so far keep what their
-// own call said, and the old one's gen moves so cached flows look again.
+// own call said. Either way the flows resolved to the old one look again
+// (endpoint.changed).
 func (t *Tracker) setEndpoint(a netip.AddrPort, ep endpoint) {
 	if old := t.eps[a]; old != nil {
 		old.changed()

@@ -443,3 +443,25 @@ func codecChange(s *sim, callerPT uint8) {
 	s.rtp(1500*time.Millisecond, rtpB, rtpA, 2, 18, 550, 50)
 	s.bye(2600 * time.Millisecond)
 }
+
+// TestPrivateSDPOnce: the INVITE sent again with credentials after a 407,
+// or retransmitted, offers the same private address: one problem, not one
+// per message.
+func TestPrivateSDPOnce(t *testing.T) {
+	s := newSim(t)
+	offer := sdpBody(rtpA, "8 101")
+	s.sip(0, uac, pubUAS, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", offer)
+	s.sip(500*time.Millisecond, uac, pubUAS, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", offer) // retransmission
+	s.sip(600*time.Millisecond, pubUAS, uac, "SIP/2.0 407 Proxy Authentication Required", "1 INVITE", "A", ";tag=P", "")
+	s.sip(700*time.Millisecond, uac, pubUAS, "INVITE sip:b@x SIP/2.0", "2 INVITE", "A", "", offer)
+	res := s.tr.Finish()
+	n := 0
+	for _, p := range res.Calls["call-1"].Problems {
+		if p.Kind == PrivateSDP {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Errorf("%d private-sdp problems, want 1", n)
+	}
+}

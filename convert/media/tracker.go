@@ -2,6 +2,7 @@ package media
 
 import (
 	"net/netip"
+	"slices"
 	"strings"
 	"time"
 
@@ -384,8 +385,13 @@ func (t *Tracker) SIP(m *capture.Message) {
 	if dst := m.Dst.Addr(); dst.IsValid() && public(dst) {
 		for _, md := range info.media {
 			if a := md.addr.Addr(); a.IsValid() && private(a) && md.addr.Port() != 0 {
-				c.problems = append(c.problems, Problem{Kind: PrivateSDP, Time: m.Time, File: m.File, Frame: m.Frame,
-					Detail: "SDP in " + label(s) + " offers " + a.String() + " to public " + dst.String()})
+				p := Problem{Kind: PrivateSDP, Time: m.Time, File: m.File, Frame: m.Frame,
+					Detail: "SDP in " + label(s) + " offers " + a.String() + " to public " + dst.String()}
+				// once: a retransmission, or the INVITE sent again with
+				// credentials after a 401/407, says the same
+				if !slices.ContainsFunc(c.problems, func(q Problem) bool { return q.Kind == p.Kind && q.Detail == p.Detail }) {
+					c.problems = append(c.problems, p)
+				}
 				break
 			}
 		}

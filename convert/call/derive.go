@@ -282,7 +282,16 @@ func facts(c *Call, end time.Time, linger time.Duration) {
 		}
 	}
 	if oi < 0 {
+		// The request was not captured (the capture began after it): its
+		// final response, if seen, still says how it ended; the state stays
+		// unknown.
 		c.Method = first.Method
+		for i := range c.Msgs {
+			if m := &c.Msgs[i]; !m.Request && m.StatusCode >= 200 && m.cseqMethod == c.Method && m.Transaction == first.Transaction {
+				c.FinalStatus, c.FinalReason = m.StatusCode, m.Reason
+				break
+			}
+		}
 		return
 	}
 	orig := &c.Msgs[oi]

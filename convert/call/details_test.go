@@ -652,3 +652,20 @@ func TestRefusedBye(t *testing.T) {
 		}
 	}
 }
+
+// TestResponsesOnly: a call whose request the capture missed (it began
+// after it) still shows the final response it saw; its state stays unknown.
+func TestResponsesOnly(t *testing.T) {
+	d := newDialog("responses-only")
+	calls := run(t, Options{}, []wire{
+		{ms(0), uas, uac, d.resp(408, "Request Timeout", "INVITE", "z9hG4bK-inv1", 1)},
+		{ms(500), uas, uac, d.resp(408, "Request Timeout", "INVITE", "z9hG4bK-inv1", 1)},
+	})
+	if len(calls) != 1 {
+		t.Fatalf("%d calls", len(calls))
+	}
+	c := calls[0]
+	if c.Method != "INVITE" || c.FinalStatus != 408 || c.FinalReason != "Request Timeout" || c.State != StateUnknown {
+		t.Errorf("method %s, final %d %q, state %v; want INVITE, 408 Request Timeout, unknown", c.Method, c.FinalStatus, c.FinalReason, c.State)
+	}
+}

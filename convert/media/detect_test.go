@@ -187,6 +187,16 @@ func TestDetectors(t *testing.T) {
 			s.rtp(200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 100)
 			s.bye(2300 * time.Millisecond)
 		}, nil},
+		{"early media (ringback) then the answer on a new SSRC: no SSRC change", func(s *sim) {
+			s.sip(0, uac, uas, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", sdpBody(rtpA, "8 101"))
+			s.sip(50*time.Millisecond, uas, uac, "SIP/2.0 183 Session Progress", "1 INVITE", "A", ";tag=B", sdpBody(rtpB, "8 101"))
+			s.rtp(100*time.Millisecond, rtpB, rtpA, 7, 8, 100, 100) // 2 s of ringback
+			s.sip(2100*time.Millisecond, uas, uac, "SIP/2.0 200 OK", "1 INVITE", "A", ";tag=B", sdpBody(rtpB, "8 101"))
+			s.sip(2110*time.Millisecond, uac, uas, "ACK sip:b@x SIP/2.0", "1 ACK", "A", ";tag=B", "")
+			s.rtp(2200*time.Millisecond, rtpA, rtpB, 1, 8, 100, 100)
+			s.rtp(2200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 100)
+			s.bye(4300 * time.Millisecond)
+		}, nil},
 		{"hung up at once: no media missed", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(600 * time.Millisecond) // up 0.5 s

@@ -754,8 +754,12 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 				maps = f.ep.maps
 			}
 			// a new SSRC for events (RFC 4733 from another source, as sipp
-			// plays them) is not a change of the audio source
-			if f.cur != nil && st.call != nil && f.cur.packets > 0 && !isEvent(int(h.PayloadType), maps) && !isEvent(f.cur.s.PayloadType, maps) {
+			// plays them) is not a change of the audio source, nor is the
+			// answer taking over from early media (a PBX's ringback, then
+			// the callee): the old source must have sent while the call
+			// was up
+			if f.cur != nil && st.call != nil && f.cur.packets > 0 && !isEvent(int(h.PayloadType), maps) && !isEvent(f.cur.s.PayloadType, maps) &&
+				!st.call.answered.IsZero() && f.cur.lastNs >= st.call.answered.UnixNano() {
 				old := f.cur.s
 				st.s.Problems = append(st.s.Problems, Problem{Kind: SSRCChange, Time: at, File: file, Frame: frame,
 					Detail: "SSRC " + hex32(old.SSRC) + " -> " + hex32(h.SSRC) + " on " + old.Src.String() + " -> " + old.Dst.String()})

@@ -197,6 +197,12 @@ func TestDetectors(t *testing.T) {
 			s.rtp(2200*time.Millisecond, rtpB, rtpA, 2, 8, 500, 100)
 			s.bye(4300 * time.Millisecond)
 		}, nil},
+		{"B2BUA keeping the Call-ID, new tags on its second leg", func(s *sim) {
+			b2bua(s, false)
+		}, nil},
+		{"B2BUA keeping the Call-ID: the callee's audio missing on both legs", func(s *sim) {
+			b2bua(s, true)
+		}, []ProblemKind{OneWay}},
 		{"hung up at once: no media missed", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(600 * time.Millisecond) // up 0.5 s
@@ -474,4 +480,25 @@ func TestPrivateSDPOnce(t *testing.T) {
 	if n != 1 {
 		t.Errorf("%d private-sdp problems, want 1", n)
 	}
+}
+
+// b2bua is a call through a B2BUA that keeps the Call-ID but makes its own
+// tags (X, Y) and media ports on its second leg, captured on the B2BUA.
+// With oneWay, the callee's audio is missing on both legs.
+func b2bua(s *sim, oneWay bool) {
+	b2b := netip.MustParseAddrPort("10.0.0.5:5060")
+	toCaller, toCallee := netip.MustParseAddrPort("10.0.0.5:30002"), netip.MustParseAddrPort("10.0.0.5:30000")
+	s.sip(0, uac, b2b, "INVITE sip:b@x SIP/2.0", "1 INVITE", "A", "", sdpBody(rtpA, "8 101"))
+	s.sip(5*time.Millisecond, b2b, uas, "INVITE sip:b@x SIP/2.0", "1 INVITE", "X", "", sdpBody(toCallee, "8 101"))
+	s.sip(100*time.Millisecond, uas, b2b, "SIP/2.0 200 OK", "1 INVITE", "X", ";tag=Y", sdpBody(rtpB, "8 101"))
+	s.sip(105*time.Millisecond, b2b, uac, "SIP/2.0 200 OK", "1 INVITE", "A", ";tag=B", sdpBody(toCaller, "8 101"))
+	s.sip(110*time.Millisecond, uac, b2b, "ACK sip:b@x SIP/2.0", "1 ACK", "A", ";tag=B", "")
+	s.sip(111*time.Millisecond, b2b, uas, "ACK sip:b@x SIP/2.0", "1 ACK", "X", ";tag=Y", "")
+	s.rtp(200*time.Millisecond, rtpA, toCaller, 1, 8, 100, 100)
+	s.rtp(201*time.Millisecond, toCallee, rtpB, 1, 8, 100, 100)
+	if !oneWay {
+		s.rtp(202*time.Millisecond, rtpB, toCallee, 2, 8, 500, 100)
+		s.rtp(203*time.Millisecond, toCaller, rtpA, 2, 8, 500, 100)
+	}
+	s.sip(2300*time.Millisecond, uac, b2b, "BYE sip:b@x SIP/2.0", "2 BYE", "A", ";tag=B", "")
 }

@@ -85,6 +85,9 @@ type callState struct {
 	hops    [2][]*sdpInfo
 	answer  *sdpInfo   // the latest answer
 	answers []*sdpInfo // the latest answer on each hop
+	// callers is, per hop, the address that sent the hop's first INVITE
+	// without To tag: the caller's side of that hop
+	callers []hopCaller
 	// holds are the SDPs that put a stream on hold (sendonly, recvonly,
 	// inactive, or c=0.0.0.0): a silence then is what the SDP asked for
 	holds    []holdAt
@@ -339,11 +342,7 @@ func (t *Tracker) SIP(m *capture.Message) {
 	if !m.FromLog {
 		c.captured = true
 	}
-	fromCaller := s.From.Tag == c.callerTag
-	sender := callee
-	if s.Request == fromCaller {
-		sender = caller
-	}
+	sender := c.sideOf(m)
 	switch {
 	case s.Request && s.Method == sip.BYE && c.bye.IsZero():
 		c.bye, c.byeFrame, c.byeFile, c.byeCSeq = m.Time, m.Frame, m.File, s.CSeq
@@ -396,6 +395,40 @@ func (t *Tracker) SIP(m *capture.Message) {
 			}
 		}
 	}
+}
+
+// hopCaller is the caller's address on a hop.
+type hopCaller struct {
+	hop  hop
+	addr netip.AddrPort
+}
+
+// sideOf says which side of the call sent m. On a hop where the INVITE
+// that began the call was seen, the side is the one that sent it or not:
+// a B2BUA that keeps the Call-ID but makes its own tags on its second leg
+// is the caller there. Otherwise (a text log, or the capture began
+// mid-call) the From tag says it: a request from the caller's tag, or a
+// response to a request from the callee.
+func (c *callState) sideOf(m *capture.Message) side {
+	s := &m.SIP
+	if m.Src.IsValid() && m.Dst.IsValid() {
+		h := hopOf(m)
+		if s.Request && s.Method == sip.INVITE && s.To.Tag == "" && !slices.ContainsFunc(c.callers, func(x hopCaller) bool { return x.hop == h }) {
+			c.callers = append(c.callers, hopCaller{h, m.Src})
+		}
+		for _, x := range c.callers {
+			if x.hop == h {
+				if m.Src == x.addr {
+					return caller
+				}
+				return callee
+			}
+		}
+	}
+	if s.Request == (s.From.Tag == c.callerTag) {
+		return caller
+	}
+	return callee
 }
 
 // setHop records info as its side's latest SDP on its hop.

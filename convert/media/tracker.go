@@ -432,15 +432,30 @@ func (c *callState) sideOf(m *capture.Message) side {
 }
 
 // setHop records info as its side's latest SDP on its hop.
-func (c *callState) setHop(info *sdpInfo) {
-	hs := c.hops[info.side]
-	for i, o := range hs {
+func (c *callState) setHop(info *sdpInfo) { c.hops[info.side] = putOnHop(c.hops[info.side], info) }
+
+// putOnHop puts info in list in place of the SDP of the same hop, if any.
+func putOnHop(list []*sdpInfo, info *sdpInfo) []*sdpInfo {
+	for i, o := range list {
 		if o.hop == info.hop {
-			hs[i] = info
-			return
+			list[i] = info
+			return list
 		}
 	}
-	c.hops[info.side] = append(hs, info)
+	return append(list, info)
+}
+
+// onHop is the SDP of list sent on the hop where ep was announced, else
+// def.
+func onHop(list []*sdpInfo, ep *endpoint, def *sdpInfo) *sdpInfo {
+	if ep.sdp != nil {
+		for _, o := range list {
+			if o.hop == ep.sdp.hop {
+				return o
+			}
+		}
+	}
+	return def
 }
 
 // maxHolds bounds the hold times a call keeps.
@@ -489,42 +504,20 @@ func (c *callState) setAnswer(info *sdpInfo) {
 	for _, st := range c.states {
 		st.ptCheck = true
 	}
-	for i, o := range c.answers {
-		if o.hop == info.hop {
-			c.answers[i] = info
-			return
-		}
-	}
-	c.answers = append(c.answers, info)
+	c.answers = putOnHop(c.answers, info)
 }
 
 // answerOn is the latest answer on the hop where ep was announced: through
 // a relay that renumbers payload types, each leg negotiates its own. It is
 // the call's latest answer when that hop has none.
-func (c *callState) answerOn(ep *endpoint) *sdpInfo {
-	if ep.sdp != nil {
-		for _, o := range c.answers {
-			if o.hop == ep.sdp.hop {
-				return o
-			}
-		}
-	}
-	return c.answer
-}
+func (c *callState) answerOn(ep *endpoint) *sdpInfo { return onHop(c.answers, ep, c.answer) }
 
 // answerTo is the other side's latest SDP on the hop where ep was
 // announced: the one that says where media toward ep comes from. Through
 // a media relay each leg has its own; without one, or when the hop is not
 // seen, it is the other side's latest SDP.
 func (c *callState) answerTo(ep *endpoint) *sdpInfo {
-	if ep.sdp != nil {
-		for _, o := range c.hops[ep.side.other()] {
-			if o.hop == ep.sdp.hop {
-				return o
-			}
-		}
-	}
-	return c.last[ep.side.other()]
+	return onHop(c.hops[ep.side.other()], ep, c.last[ep.side.other()])
 }
 
 func label(s *sip.Message) string {

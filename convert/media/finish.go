@@ -36,7 +36,7 @@ func (r *Result) ForCall(ids []string, start, end time.Time) *CallMedia {
 		out.LogOnly = cm.LogOnly && (out.LogOnly || !seen)
 		seen = true
 	})
-	slices.SortStableFunc(out.Streams, func(a, b *Stream) int { return a.First.Compare(b.First) })
+	slices.SortStableFunc(out.Streams, byFirst)
 	slices.SortStableFunc(out.Problems, func(a, b Problem) int { return a.Time.Compare(b.Time) })
 	return out
 }

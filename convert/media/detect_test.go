@@ -203,6 +203,10 @@ func TestDetectors(t *testing.T) {
 		{"B2BUA keeping the Call-ID: the callee's audio missing on both legs", func(s *sim) {
 			b2bua(s, true)
 		}, []ProblemKind{OneWay}},
+		{"inactive for the whole call: no media is what was asked", func(s *sim) {
+			s.call(uas, sdpBody(rtpB, "8 101")+"a=inactive\r\n")
+			s.bye(2300 * time.Millisecond)
+		}, nil},
 		{"hung up at once: no media missed", func(s *sim) {
 			s.call(uas, sdpBody(rtpB, "8 101"))
 			s.bye(600 * time.Millisecond) // up 0.5 s

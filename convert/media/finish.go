@@ -240,6 +240,8 @@ func (t *Tracker) detect(c *callState) {
 		addrs = sdpAddrs(c)
 	}
 	switch {
+	case len(addrs) > 0 && c.noneAsked():
+		// the SDP in force asks for no media (inactive, 0.0.0.0)
 	case len(addrs) > 0:
 		detail := "answered, but no media was seen in either direction"
 		if !t.sawMediaOf(addrs) {

@@ -62,8 +62,9 @@ type sdpMedia struct {
 	addr    netip.AddrPort
 	formats []int
 	// hold says the line asks for media one way or none: a direction
-	// other than sendrecv, or the address 0.0.0.0 (RFC 2543 hold)
-	hold bool
+	// other than sendrecv, or the address 0.0.0.0 (RFC 2543 hold); none
+	// says it asks for none (inactive, 0.0.0.0)
+	hold, none bool
 }
 
 // callState is what the Tracker knows of one Call-ID.
@@ -484,13 +485,25 @@ func (c *callState) heldDuring(index int, lastNs, ns int64) bool {
 // (no port 0) and either puts on hold or makes one way: media one way is
 // then what the call asked for.
 func (c *callState) oneWayAsked() bool {
+	return c.anyAudio(func(a, b *sdpMedia) bool { return a.hold || b.hold })
+}
+
+// noneAsked reports an audio line that both sides keep and either makes
+// inactive (or 0.0.0.0): no media is then what the call asked for.
+func (c *callState) noneAsked() bool {
+	return c.anyAudio(func(a, b *sdpMedia) bool { return a.none || b.none })
+}
+
+// anyAudio reports whether f holds for an audio line of both sides' SDPs
+// in force that neither rejects (port 0).
+func (c *callState) anyAudio(f func(a, b *sdpMedia) bool) bool {
 	a, b := c.last[caller], c.last[callee]
 	if a == nil || b == nil {
 		return false
 	}
 	for i := range min(len(a.media), len(b.media)) {
 		ma, mb := &a.media[i], &b.media[i]
-		if ma.typ == "audio" && ma.addr.IsValid() && mb.addr.IsValid() && (ma.hold || mb.hold) {
+		if ma.typ == "audio" && ma.addr.IsValid() && mb.addr.IsValid() && f(ma, mb) {
 			return true
 		}
 	}
@@ -541,6 +554,7 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 		if md.Addr.IsValid() && md.Port > 0 && md.Port < 65536 {
 			sm.addr = netip.AddrPortFrom(md.Addr.Unmap(), uint16(md.Port))
 			sm.hold = md.Direction != sdp.SendRecv || md.Addr.IsUnspecified()
+			sm.none = md.Direction == sdp.Inactive || md.Addr.IsUnspecified()
 		}
 		info.media = append(info.media, sm)
 		if !sm.addr.IsValid() || md.Addr.IsUnspecified() {

@@ -363,11 +363,6 @@ func (t *Tracker) SIP(m *capture.Message) {
 		c.offerSDP[s.CSeq] = true
 	}
 	info := t.register(c, sender, s.SDP, m)
-	for i, md := range info.media {
-		if md.hold && len(c.holds) < maxHolds {
-			c.holds = append(c.holds, holdAt{m.Time.UnixNano(), i})
-		}
-	}
 	switch {
 	case c.pending && c.pendingSide != sender:
 		c.pending = false
@@ -414,9 +409,6 @@ func (c *callState) sideOf(m *capture.Message) side {
 	s := &m.SIP
 	if m.Src.IsValid() && m.Dst.IsValid() {
 		h := hopOf(m)
-		if s.Request && s.Method == sip.INVITE && s.To.Tag == "" && !slices.ContainsFunc(c.callers, func(x hopCaller) bool { return x.hop == h }) {
-			c.callers = append(c.callers, hopCaller{h, m.Src})
-		}
 		for _, x := range c.callers {
 			if x.hop == h {
 				if m.Src == x.addr {
@@ -424,6 +416,10 @@ func (c *callState) sideOf(m *capture.Message) side {
 				}
 				return callee
 			}
+		}
+		if s.Request && s.Method == sip.INVITE && s.To.Tag == "" {
+			c.callers = append(c.callers, hopCaller{h, m.Src})
+			return caller
 		}
 	}
 	if s.Request == (s.From.Tag == c.callerTag) {
@@ -555,6 +551,9 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 			sm.addr = netip.AddrPortFrom(md.Addr.Unmap(), uint16(md.Port))
 			sm.hold = md.Direction != sdp.SendRecv || md.Addr.IsUnspecified()
 			sm.none = md.Direction == sdp.Inactive || md.Addr.IsUnspecified()
+			if sm.hold && len(c.holds) < maxHolds {
+				c.holds = append(c.holds, holdAt{m.Time.UnixNano(), i})
+			}
 		}
 		info.media = append(info.media, sm)
 		if !sm.addr.IsValid() || md.Addr.IsUnspecified() {

@@ -113,6 +113,10 @@ func (f *mediaFeeder) Peek(m *capture.Message) { f.t.SIP(m) }
 func (f *mediaFeeder) SIP(m *capture.Message)  { f.b.Add(m) }
 func (f *mediaFeeder) Media(p *capture.Media)  { f.t.Media(p) }
 
+// OwnDuplicates: the Tracker checks its RTP streams for copies itself
+// (capture.OwnDuplicates), for a fraction of the reader's cost.
+func (f *mediaFeeder) OwnDuplicates() bool { return true }
+
 // loadMedia is load with media delivered and measured: one pass gives the
 // calls and their streams.
 func loadMedia(ctx context.Context, files []string, in inputOpts, mo media.Options, stderr io.Writer) (*loadResult, *media.Result, error) {

@@ -177,13 +177,17 @@ type pending struct {
 
 // state is one stream being measured.
 type state struct {
-	s       *Stream
-	call    *callState
-	ep      *endpoint
-	toEP    bool
-	a       analysis
-	extTS   int64
-	seen    [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
+	s     *Stream
+	call  *callState
+	ep    *endpoint
+	toEP  bool
+	a     analysis
+	extTS int64
+	seen  [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
+	// copies holds, by sequence number mod copySlots, what copied compares: a
+	// copyKey and the capture time in dupTicks; nil when the reader checks
+	// for copies
+	copies  *copies
 	lastSeq uint16
 	// what each packet updates is kept here, next to the rest, and goes
 	// to the Stream in Finish (finishStream), so that a packet touches one
@@ -236,6 +240,11 @@ type Tracker struct {
 	report   rtp.Report
 	hdr      rtp.Fixed
 	noSIP    int
+	// the streams that have copies (capture.OwnDuplicates), and copies
+	// given back by streams gone silent, for new streams
+	withCopies []*state
+	freeCopies []*copies
+	remembered int // packets remembered, for freeIdleCopies
 	// mediaAddrs is every address a media datagram came from or went to,
 	// made from the flows when Finish first needs it
 	mediaAddrs map[netip.Addr]bool
@@ -626,17 +635,27 @@ func (t *Tracker) Media(p *capture.Media) {
 	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || f.stale {
 		t.resolve(f, f.key, p.Time)
 	}
+	// Copies (capture.OwnDuplicates): an RTP stream finds its own, among
+	// its recent sequence numbers (onRTP); the reader checks the rest.
 	switch f.kind {
 	case flowIgnore:
+		p.Dups.Seen(p) // counted, if a copy
 		return
 	case flowRTCP:
-		t.onRTCP(p, f.ep.call)
+		if !p.Dups.Seen(p) {
+			t.onRTCP(p, f.ep.call)
+		}
 		return
 	case flowFax:
-		t.onFax(f, p)
+		if !p.Dups.Seen(p) {
+			t.onFax(f, p)
+		}
 		return
 	}
 	if rtp.IsRTCP(p.Payload) { // rtcp-mux, or RTCP found by the heuristic
+		if p.Dups.Seen(p) {
+			return
+		}
 		var c *callState
 		if f.ep != nil {
 			c = f.ep.call
@@ -645,13 +664,16 @@ func (t *Tracker) Media(p *capture.Media) {
 		return
 	}
 	if rtp.DecodeFixed(p.Payload, &t.hdr) != nil {
+		p.Dups.Seen(p)
 		return
 	}
 	if f.kind == flowCandidate {
-		t.onCandidate(f, p, ns, now)
+		if !p.Dups.Seen(p) {
+			t.onCandidate(f, p, ns, now)
+		}
 		return
 	}
-	t.onRTP(f, p.Payload, &t.hdr, p.Time, ns, now, p.Frame, p.File)
+	t.onRTP(f, p.Payload, &t.hdr, p.Time, ns, now, p.Frame, p.File, p)
 }
 
 func (t *Tracker) resolve(f *flow, k flowKey, at time.Time) {
@@ -717,7 +739,7 @@ func (t *Tracker) onCandidate(f *flow, p *capture.Media, ns int64, now float64) 
 			pl = held.payload[:held.plen]
 		}
 		t.onRTPHeld(f, &held.hdr, pl, held.t, held.frame, held.file)
-		t.onRTP(f, p.Payload, h, p.Time, ns, now, p.Frame, p.File)
+		t.onRTP(f, p.Payload, h, p.Time, ns, now, p.Frame, p.File, nil)
 		return
 	}
 	c.n, c.ssrc, c.seq = 1, h.SSRC, h.Seq
@@ -736,7 +758,7 @@ func (t *Tracker) onRTPHeld(f *flow, h *rtp.Fixed, pl []byte, at time.Time, fram
 	copy(buf[h.PayloadOff:], pl)
 	hh := *h
 	ns := at.UnixNano()
-	t.onRTP(f, buf, &hh, at, ns, t.ms(ns), frame, file)
+	t.onRTP(f, buf, &hh, at, ns, t.ms(ns), frame, file, nil)
 }
 
 func (t *Tracker) onFax(f *flow, p *capture.Media) {
@@ -775,7 +797,10 @@ func (t *Tracker) newState(f *flow, k flowKey, ssrc uint32, p *capture.Media) *s
 	return st
 }
 
-func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int, file string) {
+// onRTP measures one RTP packet. p, when not nil, is the datagram as the
+// reader delivered it: if the reader left copies to the handler
+// (p.Dups), a copy of a recent packet of its stream is dropped here.
+func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int, file string, p *capture.Media) {
 	st := f.cur
 	if st == nil || st.ssrc != h.SSRC {
 		st = nil
@@ -784,6 +809,9 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 				st = o
 				break
 			}
+		}
+		if st != nil && p != nil && p.Dups != nil && st.copied(h, b, p, ns) {
+			return
 		}
 		if st == nil {
 			st = t.newState(f, flowKey{}, h.SSRC, &capture.Media{File: file, Frame: frame, Time: at})
@@ -813,8 +841,132 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 			f.prev = append(f.prev, st)
 		}
 		f.cur = st
+	} else if p != nil && p.Dups != nil && st.copied(h, b, p, ns) {
+		return
+	}
+	if p != nil && p.Dups != nil {
+		t.remember(st, h, b, p, ns)
 	}
 	t.measure(st, b, h, at, ns, now, frame)
+}
+
+// dupTick is the unit of time of the copy check: the reader's.
+const dupTick = int64(100 * time.Microsecond)
+
+// copied reports whether the packet is a copy of one of the stream's last
+// copySlots sequence numbers, as the reader would have taken it for one (see
+// capture.OwnDuplicates): the same sequence number, IP identification,
+// length and RTP timestamp, within the duplicate window. The stream is the
+// same addresses, ports and SSRC. It drops the copy (p.Dups.Drop).
+func (st *state) copied(h *rtp.Fixed, b []byte, p *capture.Media, ns int64) bool {
+	if st.packets == 0 || st.copies == nil || uint16(st.lastSeq-h.Seq) >= copySlots || st.seen[h.Seq/64%4]&(1<<(h.Seq%64)) == 0 {
+		return false
+	}
+	if p.IPID == 0 && len(b) == 16 && b[0] == 0x80 && b[13]&0x80 != 0 {
+		return false // an end-of-event packet, which the sender repeats (capture.isEventEnd)
+	}
+	key, w := copyKey(h, b, p), int64(p.Dups.Window())/dupTick
+	e := &st.copies.last[h.Seq%copySlots]
+	if *e>>32 == key {
+		if copyWithin(*e, ns, w) {
+			p.Dups.Drop()
+			return true
+		}
+		return false
+	}
+	// The sequence number again, but not a copy of its last packet: the
+	// sender repeats it (RFC 4733 sends the end of an event three times),
+	// or it is a copy of an earlier repeat. The earlier ones are kept
+	// aside, as the slot is about to take this one.
+	ag := &st.copies.again
+	for i := range ag.n {
+		if x := &ag.e[i]; x.seq == h.Seq && x.e>>32 == key && copyWithin(x.e, ns, w) {
+			p.Dups.Drop()
+			return true
+		}
+	}
+	ag.e[ag.next] = seqEntry{h.Seq, *e}
+	ag.next = (ag.next + 1) % len(ag.e)
+	ag.n = min(ag.n+1, len(ag.e))
+	return false
+}
+
+// copyWithin reports whether entry e was recorded within w dupTicks of ns.
+func copyWithin(e uint64, ns, w int64) bool {
+	dt := int64(int32(uint32(ns/dupTick) - uint32(e)))
+	return dt <= w && dt >= -w
+}
+
+// copySlots is how many of its last sequence numbers a stream checks a
+// copy against. Copies lie within the duplicate window (5 ms by default)
+// of each other in capture time, but not always in the file: dumpcap
+// writes each interface's packets in batches, and the reader's check
+// remembers a packet of a pcapng for 1-2 s. 256 packets are 5 s of a
+// stream at 20 ms a packet.
+const copySlots = 256
+
+// copiesIdle is how long a stream has been silent, in capture time, when
+// its copies go back to the pool: longer than the reader remembers a
+// packet.
+const copiesIdle = int64(5 * time.Second)
+
+// copies is a stream's record for copied.
+type copies struct {
+	// last holds, by sequence number mod copySlots, the last packet's copyKey
+	// and capture time in dupTicks
+	last [copySlots]uint64
+	// again holds the earlier packets of a sequence number sent again
+	again struct {
+		e       [8]seqEntry
+		n, next int
+	}
+}
+
+type seqEntry struct {
+	seq uint16
+	e   uint64
+}
+
+// remember records the packet for copied.
+func (t *Tracker) remember(st *state, h *rtp.Fixed, b []byte, p *capture.Media, ns int64) {
+	if st.copies == nil {
+		if n := len(t.freeCopies); n > 0 {
+			st.copies, t.freeCopies = t.freeCopies[n-1], t.freeCopies[:n-1]
+			*st.copies = copies{}
+		} else {
+			st.copies = new(copies)
+		}
+		t.withCopies = append(t.withCopies, st)
+	}
+	if t.remembered++; t.remembered&0xffff == 0 {
+		t.freeIdleCopies(ns)
+	}
+	st.copies.last[h.Seq%copySlots] = copyKey(h, b, p)<<32 | uint64(uint32(ns/dupTick))
+}
+
+// freeIdleCopies gives the copies of the streams silent for copiesIdle
+// back to the pool: a capture of many calls holds the copies of those
+// that are up, not of all it has seen. A stream that sends again starts
+// afresh, as if its earlier packets were too old to have copies.
+func (t *Tracker) freeIdleCopies(ns int64) {
+	keep := t.withCopies[:0]
+	for _, st := range t.withCopies {
+		if d := ns - st.lastNs; d > copiesIdle || d < -copiesIdle {
+			t.freeCopies = append(t.freeCopies, st.copies)
+			st.copies = nil
+			continue
+		}
+		keep = append(keep, st)
+	}
+	clear(t.withCopies[len(keep):])
+	t.withCopies = keep
+}
+
+// copyKey is what tells a copy of a packet from another packet with the
+// same sequence number: the IP identification, the length and the RTP
+// timestamp.
+func copyKey(h *rtp.Fixed, b []byte, p *capture.Media) uint64 {
+	return uint64(p.IPID^p.IPID>>16)<<16&0xffff0000 | uint64(uint16(len(b))^uint16(h.Timestamp)^uint16(h.Timestamp>>16))
 }
 
 // srcdst is the flow's key; flows do not store it, so it is looked up.

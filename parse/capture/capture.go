@@ -93,7 +93,54 @@ type Media struct {
 	Time     time.Time
 	Src, Dst netip.AddrPort
 	Payload  []byte
+	IPID     uint32 // the IPv4 identification (IPv6: the fragment's, or 0)
+	// Dups is set when the handler checks this datagram for copies itself
+	// (OwnDuplicates); nil when the reader has checked it already.
+	Dups *Dups
 }
+
+// OwnDuplicates is an Inline handler that checks the media datagrams for
+// copies itself, where it can do so for less than the reader's check of
+// every packet: a media analysis has each RTP stream's recent sequence
+// numbers at hand already. Such a handler gets each media datagram
+// unchecked, with Media.Dups, and must either call Dups.Seen before it
+// uses the datagram, or call Dups.Drop for a copy it finds itself and not
+// use it. A copy is what the reader's check would take for one: same
+// addresses, ports, IP identification and contents, within the duplicate
+// window (Options.DuplicateWindow) in capture time. The reader counts the
+// copies dropped either way in Stats.Duplicates, as its own.
+type OwnDuplicates interface {
+	Inline
+	OwnDuplicates() bool // false: the reader checks, as for any handler
+}
+
+// Dups is the reader's side of OwnDuplicates, for the datagram being
+// delivered.
+type Dups struct {
+	r       *reader
+	dropped bool
+}
+
+// Seen runs the reader's own check on the datagram being delivered, and
+// reports a copy (which the handler must then drop). A nil Dups (the reader
+// has checked already) reports false.
+func (d *Dups) Seen(p *Media) bool {
+	if d == nil || d.dropped {
+		return d != nil
+	}
+	d.dropped = d.r.udpDuplicate(&d.r.pkt, false, false, p.Time.UnixNano())
+	if d.dropped {
+		d.r.stats.Duplicates-- // udpDuplicate counted it: the reader counts it once, at the end
+	}
+	return d.dropped
+}
+
+// Drop says the handler found the datagram to be a copy and dropped it.
+func (d *Dups) Drop() { d.dropped = true }
+
+// Window is how close in capture time two copies must be
+// (Options.DuplicateWindow, or its default).
+func (d *Dups) Window() time.Duration { return time.Duration(d.r.dup.window * dupTick) }
 
 // Handler receives what a file holds, in capture order.
 type Handler interface {

@@ -108,7 +108,28 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("inline: %d items, %d messages; serial: %d, %d (first difference at %d)",
 				len(inline.order), len(inline.sips), len(serial.order), len(serial.sips), firstDiff(inline.order, serial.order))
 		}
+		// One that checks media for copies itself, with the reader's check
+		// (OwnDuplicates), sees the same and the reader counts the same.
+		var theirs peekLog
+		var own ownLog
+		st1, _ := Read(context.Background(), "fuzz", bytes.NewReader(b), Options{Media: true}, &theirs)
+		st2, _ := Read(context.Background(), "fuzz", bytes.NewReader(b), Options{Media: true}, &own)
+		if !slices.Equal(own.order, theirs.order) || st1.Duplicates != st2.Duplicates || st1.MediaPackets != st2.MediaPackets {
+			t.Fatalf("own check: %d items, %d copies, %d media; reader's: %d, %d, %d",
+				len(own.order), st2.Duplicates, st2.MediaPackets, len(theirs.order), st1.Duplicates, st1.MediaPackets)
+		}
 	})
+}
+
+// ownLog is a peekLog that checks media for copies itself
+// (OwnDuplicates), with Dups.Seen, and logs what is not one.
+type ownLog struct{ peekLog }
+
+func (*ownLog) OwnDuplicates() bool { return true }
+func (l *ownLog) Media(p *Media) {
+	if !p.Dups.Seen(p) {
+		l.peekLog.Media(p)
+	}
 }
 
 // peekLog is an Inline handler that logs what Peek and Media see, in order,

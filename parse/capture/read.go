@@ -94,8 +94,12 @@ type reader struct {
 	// inline is h when it is an Inline handler: SIP is parsed and peeked,
 	// and media handled, on the reading goroutine (see Inline)
 	inline Inline
-	media  Media   // reused for each inline media call
-	peeked Message // reused for each Peek
+	media  Media // reused for each inline media call
+	// ownDups says the inline handler checks the media for copies itself
+	// (OwnDuplicates), with dups for what it does not check
+	ownDups bool
+	dups    Dups
+	peeked  Message // reused for each Peek
 
 	dec *packet.Decoder
 	pkt packet.Packet
@@ -122,6 +126,11 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 	r.stats.Files = 1
 	r.inline, _ = h.(Inline)
 	r.media.File = name
+	if od, ok := h.(OwnDuplicates); ok && r.inline != nil && !opts.KeepDuplicates && od.OwnDuplicates() {
+		r.ownDups = true
+		r.dups.r = r
+		r.media.Dups = &r.dups
+	}
 	win := opts.DuplicateWindow
 	if win <= 0 {
 		win = DefaultDuplicateWindow
@@ -246,14 +255,7 @@ func (r *reader) record() {
 	ts := r.rec.Time.UTC()
 	switch p.Proto {
 	case packet.ProtoUDP:
-		key := p.Payload
-		if !isHEP && !isSIP && len(key) > mediaKeyLen {
-			// RTP and RTCP say which packet they are in their first
-			// bytes (SSRC, sequence, timestamp): hashing those, the
-			// length and the IP ID is enough, and it is the hot path.
-			key = key[:mediaKeyLen]
-		}
-		if r.duplicate(p, uint32(len(p.Payload)), key, ts.UnixNano()) {
+		if (isHEP || isSIP || !r.ownDups) && r.udpDuplicate(p, isHEP, isSIP, ts.UnixNano()) {
 			return
 		}
 		r.udp(p.Payload, r.rec.Frame, ts, src, dst, enc, isHEP, isSIP)
@@ -267,6 +269,18 @@ func (r *reader) record() {
 
 // mediaKeyLen is how much of a media payload the duplicate check hashes.
 const mediaKeyLen = 32
+
+// udpDuplicate is duplicate for the UDP datagram in p.
+func (r *reader) udpDuplicate(p *packet.Packet, isHEP, isSIP bool, ns int64) bool {
+	key := p.Payload
+	if !isHEP && !isSIP && len(key) > mediaKeyLen {
+		// RTP and RTCP say which packet they are in their first
+		// bytes (SSRC, sequence, timestamp): hashing those, the
+		// length and the IP ID is enough, and it is the hot path.
+		key = key[:mediaKeyLen]
+	}
+	return r.duplicate(p, uint32(len(p.Payload)), key, ns)
+}
 
 // duplicate reports whether an identical packet was seen within the window:
 // same addresses, ports, IP identification and payload. The IP ID tells a
@@ -329,7 +343,26 @@ func (r *reader) udp(b []byte, frame int, ts time.Time, src, dst netip.AddrPort,
 	case isSIP:
 		r.datagram(b, frame, ts, src, dst, UDP, enc)
 		return
-	case isKeepalive(b):
+	}
+	if r.ownDups {
+		// the handler checks media for copies (OwnDuplicates): the rest
+		// is checked here, as record checks everything else
+		if !r.opts.Media || isKeepalive(b) {
+			if r.udpDuplicate(&r.pkt, false, false, ts.UnixNano()) {
+				return
+			}
+		} else {
+			r.deliverMedia(b, frame, ts, src, dst)
+			if r.dups.dropped {
+				r.dups.dropped = false
+				r.stats.Duplicates++
+			} else {
+				r.stats.MediaPackets++
+			}
+			return
+		}
+	}
+	if isKeepalive(b) {
 		r.stats.Keepalives++
 		return
 	}
@@ -418,6 +451,7 @@ func (r *reader) deliverMedia(b []byte, frame int, ts time.Time, src, dst netip.
 		// straight from the read buffer: records() recovers a panic
 		m := &r.media
 		m.Frame, m.Time, m.Src, m.Dst, m.Payload = frame, ts, src, dst, b
+		m.IPID = r.pkt.IPID
 		r.inline.Media(m)
 		m.Payload = nil
 		return

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"testing"
 	"time"
 	"unsafe"
@@ -115,6 +116,14 @@ func FuzzDecode(f *testing.F) {
 			}
 			if d.Pending() < 0 || d.Pending() > d.MaxPending {
 				t.Fatalf("pending %d", d.Pending())
+			}
+		}
+		// The Ethernet/IPv4/UDP fast path decodes as the general one.
+		var fast, slow Packet
+		if layers.LinkType(lt) == layers.LinkTypeEthernet && NewDecoder().udp4(a, &fast) {
+			ok, err := NewDecoder().ethernet(a, time.Unix(0, 0), &slow, 0)
+			if !ok || err != nil || !reflect.DeepEqual(fast, slow) {
+				t.Fatalf("fast path %+v; general: %v %v %+v", fast, ok, err, slow)
 			}
 		}
 	})

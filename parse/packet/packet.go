@@ -159,10 +159,13 @@ const (
 )
 
 func (d *Decoder) decode(lt layers.LinkType, data []byte, ts time.Time, p *Packet) (bool, error) {
-	*p = Packet{}
 	if len(d.sets) > 0 {
 		d.expire(ts)
 	}
+	if lt == layers.LinkTypeEthernet && d.udp4(data, p) {
+		return true, nil
+	}
+	*p = Packet{}
 	switch lt {
 	case layers.LinkTypeEthernet:
 		return d.ethernet(data, ts, p, 0)
@@ -281,6 +284,37 @@ func (d *Decoder) pppProto(b []byte, ts time.Time, p *Packet, depth int) (bool, 
 		return d.ipv6(b, ts, p, depth)
 	}
 	return false, nil
+}
+
+// udp4 decodes the frame a trunk is made of, Ethernet, IPv4 without
+// options nor fragments, and UDP, when it is that and its lengths are
+// sound, as ethernet would; else it leaves p and reports false. It is the
+// decoder's hot path: a call and a few loads, where the general path walks
+// four functions.
+func (d *Decoder) udp4(b []byte, p *Packet) bool {
+	if len(b) < 42 || b[12] != 0x08 || b[13] != 0x00 || b[14] != 0x45 || b[23] != ProtoUDP || b[20]&0x3f != 0 || b[21] != 0 {
+		return false
+	}
+	ip := b[14:]
+	tot := int(be16(ip[2:4]))
+	if tot < 28 || tot > len(ip) {
+		return false // offload (0), malformed, or cut by the snap length
+	}
+	u := ip[20:tot]
+	ulen := int(be16(u[4:6]))
+	if ulen < 8 || ulen > len(u) {
+		return false
+	}
+	*p = Packet{
+		Src:     netip.AddrFrom4([4]byte(ip[12:16])),
+		Dst:     netip.AddrFrom4([4]byte(ip[16:20])),
+		Proto:   ProtoUDP,
+		SrcPort: be16(u[0:2]),
+		DstPort: be16(u[2:4]),
+		Payload: u[8:ulen],
+		IPID:    uint32(be16(ip[4:6])),
+	}
+	return true
 }
 
 func (d *Decoder) ethernet(b []byte, ts time.Time, p *Packet, depth int) (bool, error) {

@@ -130,19 +130,19 @@ func (t *Tracker) finishStream(st *state) {
 		return
 	}
 	if st.packets > 0 {
-		s.Packets, s.Bytes, s.ClockRate, s.MaxGap = st.packets, st.bytes, st.clockRate, st.maxGap
+		s.Packets, s.Bytes, s.ClockRate, s.MaxGap = st.packets, st.bytes, int(st.clockRate), st.maxGap
 		s.Last = s.First.Add(time.Duration(st.lastNs - st.firstNs))
 	}
 	a := &st.a
 	s.Expected = a.expected()
-	s.Lost = s.Expected - a.totalNr
+	s.Lost = s.Expected - int(a.totalNr)
 	if s.Expected > 0 {
 		s.LostPct = float64(s.Lost) * 100 / float64(s.Expected)
 	}
-	s.SequenceErrors = a.sequence
-	s.WrongTimestamps = a.wrongTS
-	s.Markers = a.markers
-	s.PTChanges = a.ptChanges
+	s.SequenceErrors = int(a.sequence)
+	s.WrongTimestamps = int(a.wrongTS)
+	s.Markers = int(a.markers)
+	s.PTChanges = int(a.ptChanges)
 	s.MinDelta, s.MeanDelta, s.MaxDelta = max(a.minDelta, 0), a.meanDelta, a.maxDelta
 	s.MinJitter, s.MeanJitter, s.MaxJitter = max(a.minJitter, 0), a.meanJitter, a.maxJitter
 	s.MaxSkew = a.maxSkew

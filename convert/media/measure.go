@@ -12,19 +12,19 @@ import (
 func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int) {
 	s := st.s
 	pt := int(h.PayloadType)
-	if pt != st.infoPT { // or the endpoint changed (endpoint.changed)
-		st.info, st.infoPT = infoOf(pt, st.maps()), pt
+	if int32(pt) != st.infoPT { // or the endpoint changed (endpoint.changed)
+		st.info, st.infoPT = infoOf(pt, st.maps()), int32(pt)
 	}
 	in := &st.info
 	first := st.packets == 0
 	st.extTS = unwrap(st.extTS, h.Timestamp, first)
-	clock, tevent := in.clock, in.tevent
+	clock, tevent := int(in.clock), in.tevent
 	if first {
 		s.PayloadType = pt
 		s.Codec = codecName(pt, st.maps())
-		st.clockRate = clock
+		st.clockRate = in.clock
 		s.First, st.firstNs = at, ns
-		st.lastPT = pt
+		st.lastPT = int32(pt)
 	} else {
 		// duplicates: the same sequence number among the last 256
 		d := uint16(st.lastSeq - h.Seq)
@@ -34,7 +34,7 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 		// gaps: silence over the limit, unless comfort noise, a marker
 		// (talkspurt after DTX) or a hold in the SDP explains it
 		gap := time.Duration(ns - st.lastNs)
-		if gap > t.opts.Gap && !h.Marker && !isCN(st.lastPT, st.maps()) && (st.call == nil || st.ep == nil || !st.call.heldDuring(st.ep.index, st.lastNs, ns)) {
+		if gap > t.opts.Gap && !h.Marker && !isCN(int(st.lastPT), st.maps()) && (st.call == nil || st.ep == nil || !st.call.heldDuring(st.ep.index, st.lastNs, ns)) {
 			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
 				Detail: "no packet for " + fmtDur(gap)})
 		}
@@ -58,15 +58,15 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 	st.seen[h.Seq/64%4] |= 1 << (h.Seq % 64)
 
 	if st.clockRate == 0 && clock != 0 {
-		st.clockRate = clock
+		st.clockRate = in.clock
 	}
-	if pt != st.lastPT || first || st.ptCheck {
+	if int32(pt) != st.lastPT || first || st.ptCheck {
 		if !containsInt(s.Payloads, pt) {
 			s.Payloads = append(s.Payloads, pt)
 		}
 		st.checkPT(pt, at, frame)
 	}
-	st.lastPT = pt
+	st.lastPT = int32(pt)
 	st.lastNs = ns
 	st.a.add(now, int(h.Seq), st.extTS, pt, h.Marker, clock, tevent)
 	st.packets++
@@ -129,7 +129,7 @@ func (st *state) maps() []pmap {
 
 // ptInfo is what a payload type means for the analysis.
 type ptInfo struct {
-	clock  int  // clock rate Wireshark uses, 0 if none (or under 1000 Hz)
+	clock  int32 // clock rate Wireshark uses, 0 if none (or under 1000 Hz)
 	tevent bool // telephone-event by its rtpmap (clockFor)
 	cn     bool // comfort noise
 	event  bool // RFC 4733 events (isEvent)
@@ -140,7 +140,7 @@ func infoOf(pt int, maps []pmap) ptInfo {
 	if clock > 0 && clock < 1000 {
 		clock = 0 // Wireshark would divide by zero (clock/1000 in integers)
 	}
-	return ptInfo{clock: clock, tevent: tevent, cn: isCN(pt, maps), event: isEvent(pt, maps)}
+	return ptInfo{clock: int32(clock), tevent: tevent, cn: isCN(pt, maps), event: isEvent(pt, maps)}
 }
 
 // event follows RFC 4733 events: a new event starts with a new timestamp.

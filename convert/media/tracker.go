@@ -177,46 +177,50 @@ type pending struct {
 
 // state is one stream being measured.
 type state struct {
-	s     *Stream
-	call  *callState
-	ep    *endpoint
-	toEP  bool
-	a     analysis
-	extTS int64
-	seen  [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
+	// What every packet reads and writes comes first, and then the
+	// analysis: with the flow's own fields before them (flow.first), a
+	// packet touches five cache lines, where a stream sees a packet every
+	// few hundred packets of a trunk, long enough for its lines to leave
+	// the cache. What each packet updates is kept here, next to the rest,
+	// and goes to the Stream in Finish (finishStream).
+	ssrc    uint32
+	lastSeq uint16
+	jbInit  bool
+	ptCheck bool // check the next packet's payload type (see badPTs)
+	// what the payload type of the last packet means (clockFor, isCN,
+	// isEvent), for infoPT; -1 when the endpoint changed (endpoint.changed)
+	infoPT    int32
+	lastPT    int32
+	info      ptInfo
+	clockRate int32
+	packets   int
+	bytes     int64
+	extTS     int64
+	lastNs    int64   // capture time of the last packet, Unix ns
+	maxGap    float64 // ms
+	// jitter buffer simulation
+	jbBase  float64 // minimum transit seen, ms
+	firstTS int64
+	// loss bursts for BurstR
+	lossEvents int
+	seen       [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
 	// copies holds, by sequence number mod copySlots, what copied compares: a
 	// copyKey and the capture time in dupTicks; nil when the reader checks
 	// for copies
-	copies  *copies
-	lastSeq uint16
-	// what each packet updates is kept here, next to the rest, and goes
-	// to the Stream in Finish (finishStream), so that a packet touches one
-	// object, not two
-	ssrc      uint32
-	packets   int
-	bytes     int64
-	clockRate int
-	maxGap    float64 // ms
-	firstNs   int64   // capture time of the first packet, Unix ns
-	lastNs    int64   // capture time of the last packet, Unix ns
-	// what the payload type of the last packet means (clockFor, isCN,
-	// isEvent), for infoPT; -1 when the endpoint changed (endpoint.changed)
-	infoPT   int
-	info     ptInfo
-	lastPT   int
+	copies *copies
+	call   *callState
+	ep     *endpoint
+	a      analysis
+
+	s        *Stream
+	toEP     bool
+	firstNs  int64 // capture time of the first packet, Unix ns
 	lastEvTS uint32
-	// jitter buffer simulation
-	jbBase  float64 // minimum transit seen, ms
-	jbInit  bool
-	firstTS int64
-	wantSrc netip.AddrPort // what SDP announced as the source, if known
-	// loss bursts for BurstR
-	lossEvents int
+	wantSrc  netip.AddrPort // what SDP announced as the source, if known
 	// payload types checked against the answer in force when they are
 	// sent: ptCheck asks for the next packet's to be checked (the answer
 	// changed), unchecked were sent before any answer (checked in Finish
 	// against the last), badPTs are flagged already
-	ptCheck   bool
 	unchecked []int
 	badPTs    []int
 }

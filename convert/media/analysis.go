@@ -63,10 +63,11 @@ type analysis struct {
 }
 
 // add analyses one packet. now is ms since the first packet of the input,
-// extTS the extended (unwrapped) RTP timestamp, clock the clock rate
-// Wireshark would use (0: none, no jitter), tevent whether the payload type
-// is a telephone-event one.
-func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, clock int, tevent bool) {
+// extTS the extended (unwrapped) RTP timestamp, in what the payload type
+// means: the clock rate Wireshark would use (0: none, no jitter), and
+// whether it is a telephone-event one.
+func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, in *ptInfo) {
+	clock := in.clock
 	if marker {
 		s.markers++
 	}
@@ -127,7 +128,7 @@ func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, c
 		s.ptChanges++
 	}
 	s.pt = int16(pt)
-	if tevent {
+	if in.tevent {
 		flags |= flagTEvent
 	}
 
@@ -139,8 +140,8 @@ func (s *analysis) add(now float64, seq int, extTS int64, pt int, marker bool, c
 		// (not on telephone events), time on every in-sequence packet.
 		delta = now - s.time
 		if clock != 0 {
-			s.clockRate = int32(clock)
-			nominal := float64(extTS-s.firstTS) / float64(clock/1000) // integer division, as in C
+			s.clockRate = clock
+			nominal := float64(extTS-s.firstTS) / in.khzInt // clock/1000 in integers, as in C
 			expected := s.time + (nominal - s.lastNominal)
 			curDiff := math.Abs(now - expected)
 			curJitter = (15*s.jitter + curDiff) / 16

@@ -130,7 +130,7 @@ func (t *Tracker) finishStream(st *state) {
 		return
 	}
 	if st.packets > 0 {
-		s.Packets, s.Bytes, s.ClockRate, s.MaxGap = st.packets, st.bytes, int(st.clockRate), st.maxGap
+		s.Packets, s.Bytes, s.ClockRate, s.MaxGap = st.packets, st.bytes, int(st.clockRate), float64(st.maxGapNs)/1e6
 		s.Last = s.First.Add(time.Duration(st.lastNs - st.firstNs))
 	}
 	a := &st.a

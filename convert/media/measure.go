@@ -4,12 +4,13 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/sipflow/sipflow/parse/capture"
 	"github.com/sipflow/sipflow/parse/rtp"
 )
 
-// measure adds one RTP packet to its stream.
-// at and ns are the same capture time: ns for arithmetic, at to record.
-func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int) {
+// measure adds one RTP packet to its stream. p is the datagram, for its
+// time, file and frame; ns is its time in Unix ns, now in Wireshark's ms.
+func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, p *capture.Media, ns int64, now float64) {
 	s := st.s
 	pt := int(h.PayloadType)
 	if int32(pt) != st.infoPT { // or the endpoint changed (endpoint.changed)
@@ -18,12 +19,11 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 	in := &st.info
 	first := st.packets == 0
 	st.extTS = unwrap(st.extTS, h.Timestamp, first)
-	clock, tevent := int(in.clock), in.tevent
 	if first {
 		s.PayloadType = pt
 		s.Codec = codecName(pt, st.maps())
 		st.clockRate = in.clock
-		s.First, st.firstNs = at, ns
+		s.First, st.firstNs = p.Time, ns
 		st.lastPT = int32(pt)
 	} else {
 		// duplicates: the same sequence number among the last 256
@@ -35,11 +35,11 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 		// (talkspurt after DTX) or a hold in the SDP explains it
 		gap := time.Duration(ns - st.lastNs)
 		if gap > t.opts.Gap && !h.Marker && !isCN(int(st.lastPT), st.maps()) && (st.call == nil || st.ep == nil || !st.call.heldDuring(st.ep.index, st.lastNs, ns)) {
-			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: at, File: s.File, Frame: frame,
+			s.Problems = append(s.Problems, Problem{Kind: Gap, Time: p.Time, File: s.File, Frame: p.Frame,
 				Detail: "no packet for " + fmtDur(gap)})
 		}
-		if ms := float64(gap) / 1e6; ms > st.maxGap {
-			st.maxGap = ms
+		if int64(gap) > st.maxGapNs {
+			st.maxGapNs = int64(gap) // in ms in Finish: the same as the greatest in ms
 		}
 		// loss events for the burst ratio
 		if ahead := h.Seq - st.lastSeq; ahead > 1 && ahead < 0x8000 {
@@ -47,8 +47,9 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 		}
 	}
 	// the sequence window: clear what is 256 behind when moving ahead
+	// (one ahead: the bit is set below in any case)
 	if first || int16(h.Seq-st.lastSeq) > 0 {
-		if !first {
+		if !first && h.Seq-st.lastSeq != 1 {
 			for q := st.lastSeq + 1; q != h.Seq+1 && uint16(q-st.lastSeq) <= 256; q++ {
 				st.seen[q/64%4] &^= 1 << (q % 64)
 			}
@@ -57,37 +58,36 @@ func (t *Tracker) measure(st *state, b []byte, h *rtp.Fixed, at time.Time, ns in
 	}
 	st.seen[h.Seq/64%4] |= 1 << (h.Seq % 64)
 
-	if st.clockRate == 0 && clock != 0 {
+	if st.clockRate == 0 && in.clock != 0 {
 		st.clockRate = in.clock
 	}
 	if int32(pt) != st.lastPT || first || st.ptCheck {
 		if !containsInt(s.Payloads, pt) {
 			s.Payloads = append(s.Payloads, pt)
 		}
-		st.checkPT(pt, at, frame)
+		st.checkPT(pt, p.Time, p.Frame)
 	}
 	st.lastPT = int32(pt)
 	st.lastNs = ns
-	st.a.add(now, int(h.Seq), st.extTS, pt, h.Marker, clock, tevent)
+	st.a.add(now, int(h.Seq), st.extTS, pt, h.Marker, in)
 	st.packets++
 	st.bytes += int64(h.PayloadLen)
 	if in.cn {
 		s.ComfortNoise++
 	}
-	pl := b[h.PayloadOff:]
 	if in.event {
-		t.event(st, h, pl, at, frame)
+		t.event(st, h, b[h.PayloadOff:], p.Time, p.Frame)
 		return
 	}
 	// fixed jitter buffer: a packet later than the buffer behind the
 	// fastest transit seen is discarded
-	if clock != 0 && !in.cn {
-		transit := now - float64(st.extTS-st.firstTS)/(float64(clock)/1000)
+	if in.clock != 0 && !in.cn {
+		transit := now - float64(st.extTS-st.firstTS)/in.khz
 		if !st.jbInit {
 			st.jbInit, st.firstTS, st.jbBase = true, st.extTS, now
 		} else if transit < st.jbBase {
 			st.jbBase = transit
-		} else if transit-st.jbBase > float64(t.opts.JitterBuffer)/1e6 {
+		} else if transit-st.jbBase > t.jbMs {
 			s.JitterBufferLate++
 		}
 	}
@@ -129,7 +129,11 @@ func (st *state) maps() []pmap {
 
 // ptInfo is what a payload type means for the analysis.
 type ptInfo struct {
-	clock  int32 // clock rate Wireshark uses, 0 if none (or under 1000 Hz)
+	clock int32 // clock rate Wireshark uses, 0 if none (or under 1000 Hz)
+	// the clock in kHz, as the jitter buffer divides by it, and as
+	// Wireshark does (in integers, clock/1000): divisions each packet
+	// would otherwise make
+	khz, khzInt float64
 	tevent bool // telephone-event by its rtpmap (clockFor)
 	cn     bool // comfort noise
 	event  bool // RFC 4733 events (isEvent)
@@ -140,7 +144,8 @@ func infoOf(pt int, maps []pmap) ptInfo {
 	if clock > 0 && clock < 1000 {
 		clock = 0 // Wireshark would divide by zero (clock/1000 in integers)
 	}
-	return ptInfo{clock: int32(clock), tevent: tevent, cn: isCN(pt, maps), event: isEvent(pt, maps)}
+	return ptInfo{clock: int32(clock), khz: float64(clock) / 1000, khzInt: float64(clock / 1000),
+		tevent: tevent, cn: isCN(pt, maps), event: isEvent(pt, maps)}
 }
 
 // event follows RFC 4733 events: a new event starts with a new timestamp.

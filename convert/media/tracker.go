@@ -197,7 +197,7 @@ type state struct {
 	bytes     int64
 	extTS     int64
 	lastNs    int64   // capture time of the last packet, Unix ns
-	maxGap    float64 // ms
+	maxGapNs  int64
 	// jitter buffer simulation
 	jbBase  float64 // minimum transit seen, ms
 	firstTS int64
@@ -244,6 +244,7 @@ type Tracker struct {
 	report   rtp.Report
 	hdr      rtp.Fixed
 	noSIP    int
+	jbMs     float64 // Options.JitterBuffer in ms
 	// the streams that have copies (capture.OwnDuplicates), and copies
 	// given back by streams gone silent, for new streams
 	withCopies []*state
@@ -267,6 +268,7 @@ func NewTracker(o Options) *Tracker {
 	}
 	return &Tracker{
 		opts:     o,
+		jbMs:     float64(o.JitterBuffer) / 1e6,
 		calls:    make(map[string]*callState),
 		eps:      make(map[netip.AddrPort]*endpoint),
 		flows4:   make(map[key4]*flow),
@@ -677,7 +679,7 @@ func (t *Tracker) Media(p *capture.Media) {
 		}
 		return
 	}
-	t.onRTP(f, p.Payload, &t.hdr, p.Time, ns, now, p.Frame, p.File, p)
+	t.onRTP(f, p.Payload, &t.hdr, p, ns, now)
 }
 
 func (t *Tracker) resolve(f *flow, k flowKey, at time.Time) {
@@ -743,7 +745,7 @@ func (t *Tracker) onCandidate(f *flow, p *capture.Media, ns int64, now float64) 
 			pl = held.payload[:held.plen]
 		}
 		t.onRTPHeld(f, &held.hdr, pl, held.t, held.frame, held.file)
-		t.onRTP(f, p.Payload, h, p.Time, ns, now, p.Frame, p.File, nil)
+		t.onRTP(f, p.Payload, h, p, ns, now)
 		return
 	}
 	c.n, c.ssrc, c.seq = 1, h.SSRC, h.Seq
@@ -762,7 +764,7 @@ func (t *Tracker) onRTPHeld(f *flow, h *rtp.Fixed, pl []byte, at time.Time, fram
 	copy(buf[h.PayloadOff:], pl)
 	hh := *h
 	ns := at.UnixNano()
-	t.onRTP(f, buf, &hh, at, ns, t.ms(ns), frame, file, nil)
+	t.onRTP(f, buf, &hh, &capture.Media{Time: at, Frame: frame, File: file}, ns, t.ms(ns))
 }
 
 func (t *Tracker) onFax(f *flow, p *capture.Media) {
@@ -801,10 +803,11 @@ func (t *Tracker) newState(f *flow, k flowKey, ssrc uint32, p *capture.Media) *s
 	return st
 }
 
-// onRTP measures one RTP packet. p, when not nil, is the datagram as the
-// reader delivered it: if the reader left copies to the handler
-// (p.Dups), a copy of a recent packet of its stream is dropped here.
-func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64, now float64, frame int, file string, p *capture.Media) {
+// onRTP measures one RTP packet of the datagram p (b its payload, h its
+// header, ns its time in Unix ns, now in Wireshark's ms). If the reader
+// left copies to the handler (p.Dups), a copy of a recent packet of its
+// stream is dropped here.
+func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, p *capture.Media, ns int64, now float64) {
 	st := f.cur
 	if st == nil || st.ssrc != h.SSRC {
 		st = nil
@@ -814,11 +817,11 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 				break
 			}
 		}
-		if st != nil && p != nil && p.Dups != nil && st.copied(h, b, p, ns) {
+		if st != nil && p.Dups != nil && st.copied(h, b, p, ns) {
 			return
 		}
 		if st == nil {
-			st = t.newState(f, flowKey{}, h.SSRC, &capture.Media{File: file, Frame: frame, Time: at})
+			st = t.newState(f, flowKey{}, h.SSRC, p)
 			st.s.Src, st.s.Dst = f.srcdst()
 			var maps []pmap
 			if f.ep != nil {
@@ -832,7 +835,7 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 			if f.cur != nil && st.call != nil && f.cur.packets > 0 && !isEvent(int(h.PayloadType), maps) && !isEvent(f.cur.s.PayloadType, maps) &&
 				!st.call.answered.IsZero() && f.cur.lastNs >= st.call.answered.UnixNano() {
 				old := f.cur.s
-				st.s.Problems = append(st.s.Problems, Problem{Kind: SSRCChange, Time: at, File: file, Frame: frame,
+				st.s.Problems = append(st.s.Problems, Problem{Kind: SSRCChange, Time: p.Time, File: p.File, Frame: p.Frame,
 					Detail: "SSRC " + hex32(old.SSRC) + " -> " + hex32(h.SSRC) + " on " + old.Src.String() + " -> " + old.Dst.String()})
 			}
 			if ep := f.ep; ep != nil && f.toEP {
@@ -845,13 +848,13 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, at time.Time, ns int64,
 			f.prev = append(f.prev, st)
 		}
 		f.cur = st
-	} else if p != nil && p.Dups != nil && st.copied(h, b, p, ns) {
+	} else if p.Dups != nil && st.copied(h, b, p, ns) {
 		return
 	}
-	if p != nil && p.Dups != nil {
+	if p.Dups != nil {
 		t.remember(st, h, b, p, ns)
 	}
-	t.measure(st, b, h, at, ns, now, frame)
+	t.measure(st, b, h, p, ns, now)
 }
 
 // dupTick is the unit of time of the copy check: the reader's.

@@ -111,7 +111,10 @@ type Media struct {
 // copies dropped either way in Stats.Duplicates, as its own.
 type OwnDuplicates interface {
 	Inline
-	OwnDuplicates() bool // false: the reader checks, as for any handler
+	// OwnDuplicates false: the reader checks, as for any handler; so it
+	// does with Options.KeepDuplicates (none is checked), or without
+	// Options.Media (no media is delivered)
+	OwnDuplicates() bool
 }
 
 // Dups is the reader's side of OwnDuplicates, for the datagram being

@@ -126,7 +126,7 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 	r.stats.Files = 1
 	r.inline, _ = h.(Inline)
 	r.media.File = name
-	if od, ok := h.(OwnDuplicates); ok && r.inline != nil && !opts.KeepDuplicates && od.OwnDuplicates() {
+	if od, ok := h.(OwnDuplicates); ok && r.inline != nil && opts.Media && !opts.KeepDuplicates && od.OwnDuplicates() {
 		r.ownDups = true
 		r.dups.r = r
 		r.media.Dups = &r.dups
@@ -240,6 +240,10 @@ func (r *reader) record() {
 		// 95% of the packets, and the duplicate check is most of its cost.
 		isHEP = hep.IsHEP(p.Payload)
 		isSIP = !isHEP && sip.IsStart(p.Payload)
+		if r.ownDups && !isHEP && !isSIP && !isKeepalive(p.Payload) {
+			r.ownMedia(p) // the hot path of a trunk's RTP
+			return
+		}
 		if !r.opts.Media && !isHEP && !isSIP {
 			if !isKeepalive(p.Payload) {
 				r.stats.MediaPackets++
@@ -344,23 +348,11 @@ func (r *reader) udp(b []byte, frame int, ts time.Time, src, dst netip.AddrPort,
 		r.datagram(b, frame, ts, src, dst, UDP, enc)
 		return
 	}
-	if r.ownDups {
-		// the handler checks media for copies (OwnDuplicates): the rest
-		// is checked here, as record checks everything else
-		if !r.opts.Media || isKeepalive(b) {
-			if r.udpDuplicate(&r.pkt, false, false, ts.UnixNano()) {
-				return
-			}
-		} else {
-			r.deliverMedia(b, frame, ts, src, dst)
-			if r.dups.dropped {
-				r.dups.dropped = false
-				r.stats.Duplicates++
-			} else {
-				r.stats.MediaPackets++
-			}
-			return
-		}
+	if r.ownDups && r.udpDuplicate(&r.pkt, false, false, ts.UnixNano()) {
+		// the handler checks the media for copies (OwnDuplicates, see
+		// ownMedia); a keepalive is checked here, as record checks
+		// everything else
+		return
 	}
 	if isKeepalive(b) {
 		r.stats.Keepalives++
@@ -442,6 +434,24 @@ func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrP
 		r.peek(raw, frame, ts, src, dst, tr, enc)
 	}
 	r.queued()
+}
+
+// ownMedia hands a media datagram to an inline handler that checks it for
+// copies itself (OwnDuplicates), straight from the decoded packet: it is
+// udp and deliverMedia for the trunk's RTP, without their arguments.
+func (r *reader) ownMedia(p *packet.Packet) {
+	m := &r.media
+	m.Frame, m.Time = r.rec.Frame, r.rec.Time.UTC()
+	m.Src, m.Dst = p.SrcAddrPort(), p.DstAddrPort()
+	m.Payload, m.IPID = p.Payload, p.IPID
+	r.inline.Media(m)
+	m.Payload = nil
+	if r.dups.dropped {
+		r.dups.dropped = false
+		r.stats.Duplicates++
+	} else {
+		r.stats.MediaPackets++
+	}
 }
 
 // deliverMedia copies a media datagram into the current batch's arena and

@@ -186,8 +186,10 @@ func (c *classicReader) ZeroCopyReadPacketData() (data []byte, ci gopacket.Captu
 // next fills rec's Time, Data and OrigLen with the next record; Data is
 // valid until the next call.
 func (c *classicReader) next(rec *Record) error {
-	if err := c.fill(16); err != nil {
-		return err
+	if c.e-c.s < 16 { // fill only at a chunk's end: the call is not free
+		if err := c.fill(16); err != nil {
+			return err
+		}
 	}
 	h := c.buf[c.s : c.s+16]
 	sec, frac, caplen, orig := binary.LittleEndian.Uint32(h[0:4]), binary.LittleEndian.Uint32(h[4:8]), binary.LittleEndian.Uint32(h[8:12]), binary.LittleEndian.Uint32(h[12:16])
@@ -202,14 +204,17 @@ func (c *classicReader) next(rec *Record) error {
 	case caplen > orig:
 		return fmt.Errorf("capture length exceeds original packet length: %d > %d", caplen, orig)
 	}
-	if err := c.fill(16 + int(caplen)); err != nil {
-		if err == io.EOF {
-			err = io.ErrUnexpectedEOF
-		}
-		return err
-	}
 	n := int(caplen)
-	rec.Data = c.buf[c.s+16 : c.s+16+n : c.s+16+n]
-	c.s += 16 + n
+	if c.e-c.s < 16+n {
+		if err := c.fill(16 + n); err != nil {
+			if err == io.EOF {
+				err = io.ErrUnexpectedEOF
+			}
+			return err
+		}
+	}
+	start, end := c.s+16, c.s+16+n
+	rec.Data = c.buf[start:end:end]
+	c.s = end
 	return nil
 }

@@ -134,9 +134,9 @@ type ptInfo struct {
 	// Wireshark does (in integers, clock/1000): divisions each packet
 	// would otherwise make
 	khz, khzInt float64
-	tevent bool // telephone-event by its rtpmap (clockFor)
-	cn     bool // comfort noise
-	event  bool // RFC 4733 events (isEvent)
+	tevent      bool // telephone-event by its rtpmap (clockFor)
+	cn          bool // comfort noise
+	event       bool // RFC 4733 events (isEvent)
 }
 
 func infoOf(pt int, maps []pmap) ptInfo {

@@ -196,7 +196,7 @@ type state struct {
 	packets   int
 	bytes     int64
 	extTS     int64
-	lastNs    int64   // capture time of the last packet, Unix ns
+	lastNs    int64 // capture time of the last packet, Unix ns
 	maxGapNs  int64
 	// jitter buffer simulation
 	jbBase  float64 // minimum transit seen, ms

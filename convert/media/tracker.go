@@ -1,6 +1,7 @@
 package media
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"slices"
 	"strings"
@@ -296,7 +297,7 @@ func (t *Tracker) flow(src, dst netip.AddrPort) *flow {
 	if sa.Is4() && da.Is4() {
 		s4, d4 := sa.As4(), da.As4()
 		k := key4{
-			ips:   uint64(s4[0])<<56 | uint64(s4[1])<<48 | uint64(s4[2])<<40 | uint64(s4[3])<<32 | uint64(d4[0])<<24 | uint64(d4[1])<<16 | uint64(d4[2])<<8 | uint64(d4[3]),
+			ips:   uint64(binary.BigEndian.Uint32(s4[:]))<<32 | uint64(binary.BigEndian.Uint32(d4[:])),
 			ports: uint64(src.Port())<<16 | uint64(dst.Port()),
 		}
 		// a direct-mapped table in front of the map: one multiply, one
@@ -848,11 +849,16 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, p *capture.Media, ns in
 			f.prev = append(f.prev, st)
 		}
 		f.cur = st
-	} else if p.Dups != nil && st.copied(h, b, p, ns) {
+	} else if p.Dups != nil && st.seenSeq(h.Seq) && st.copied(h, b, p, ns) {
 		return
 	}
 	if p.Dups != nil {
-		t.remember(st, h, b, p, ns)
+		// remember, with its common case here, where it is inlined
+		if t.remembered++; st.copies != nil && t.remembered&0xffff != 0 {
+			st.copies.last[h.Seq%copySlots] = copyKey(h, b, p)<<32 | uint64(uint32(ns/dupTick))
+		} else {
+			t.remember(st, h, b, p, ns)
+		}
 	}
 	t.measure(st, b, h, p, ns, now)
 }
@@ -866,7 +872,7 @@ const dupTick = int64(100 * time.Microsecond)
 // length and RTP timestamp, within the duplicate window. The stream is the
 // same addresses, ports and SSRC. It drops the copy (p.Dups.Drop).
 func (st *state) copied(h *rtp.Fixed, b []byte, p *capture.Media, ns int64) bool {
-	if st.packets == 0 || st.copies == nil || uint16(st.lastSeq-h.Seq) >= copySlots || st.seen[h.Seq/64%4]&(1<<(h.Seq%64)) == 0 {
+	if !st.seenSeq(h.Seq) {
 		return false
 	}
 	if p.IPID == 0 && len(b) == 16 && b[0] == 0x80 && b[13]&0x80 != 0 {
@@ -934,7 +940,15 @@ type seqEntry struct {
 	e   uint64
 }
 
-// remember records the packet for copied.
+// seenSeq reports whether the stream had a packet with sequence number seq
+// among its last copySlots, as recorded for copied: the first thing a copy
+// must have, and what a packet that is not one most often lacks.
+func (st *state) seenSeq(seq uint16) bool {
+	return st.packets > 0 && st.copies != nil && uint16(st.lastSeq-seq) < copySlots && st.seen[seq/64%4]&(1<<(seq%64)) != 0
+}
+
+// remember records the packet for copied (onRTP has its common case).
+// Every 65536 packets it gives back the copies of streams gone silent.
 func (t *Tracker) remember(st *state, h *rtp.Fixed, b []byte, p *capture.Media, ns int64) {
 	if st.copies == nil {
 		if n := len(t.freeCopies); n > 0 {
@@ -945,7 +959,7 @@ func (t *Tracker) remember(st *state, h *rtp.Fixed, b []byte, p *capture.Media, 
 		}
 		t.withCopies = append(t.withCopies, st)
 	}
-	if t.remembered++; t.remembered&0xffff == 0 {
+	if t.remembered&0xffff == 0 {
 		t.freeIdleCopies(ns)
 	}
 	st.copies.last[h.Seq%copySlots] = copyKey(h, b, p)<<32 | uint64(uint32(ns/dupTick))

@@ -238,8 +238,12 @@ func (r *reader) record() {
 	if p.Proto == packet.ProtoUDP {
 		// Media nobody asked for is counted, not hashed: on a trunk it is
 		// 95% of the packets, and the duplicate check is most of its cost.
-		isHEP = hep.IsHEP(p.Payload)
-		isSIP = !isHEP && sip.IsStart(p.Payload)
+		// the first byte rules out most media before a call: HEP begins
+		// with 'H' (HEP3) or its version (1, 2), SIP with a capital
+		// letter, RTP and RTCP with 0x80-0xbf
+		b := p.Payload
+		isHEP = len(b) > 0 && (b[0] == 'H' || b[0] == 1 || b[0] == 2) && hep.IsHEP(b)
+		isSIP = !isHEP && len(b) > 0 && b[0] >= 'A' && b[0] <= 'Z' && sip.IsStart(b)
 		if r.ownDups && !isHEP && !isSIP && !isKeepalive(p.Payload) {
 			r.ownMedia(p) // the hot path of a trunk's RTP
 			return

@@ -132,10 +132,7 @@ func (d *Dups) Seen(p *Media) bool {
 		return d != nil
 	}
 	d.dropped = d.r.udpDuplicate(&d.r.pkt, false, false, p.Time.UnixNano())
-	if d.dropped {
-		d.r.stats.Duplicates-- // udpDuplicate counted it: the reader counts it once, at the end
-	}
-	return d.dropped
+	return d.dropped // counted by the reader (ownMedia)
 }
 
 // Drop says the handler found the datagram to be a copy and dropped it.

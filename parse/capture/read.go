@@ -263,12 +263,16 @@ func (r *reader) record() {
 	ts := r.rec.Time.UTC()
 	switch p.Proto {
 	case packet.ProtoUDP:
-		if (isHEP || isSIP || !r.ownDups) && r.udpDuplicate(p, isHEP, isSIP, ts.UnixNano()) {
+		// (with OwnDuplicates, the handler's media went to ownMedia: what
+		// is left is checked here)
+		if r.udpDuplicate(p, isHEP, isSIP, ts.UnixNano()) {
+			r.stats.Duplicates++
 			return
 		}
 		r.udp(p.Payload, r.rec.Frame, ts, src, dst, enc, isHEP, isSIP)
 	case packet.ProtoTCP:
 		if len(p.Payload) > 0 && r.duplicate(p, p.Seq, p.Payload, ts.UnixNano()) {
+			r.stats.Duplicates++
 			return
 		}
 		r.asm.Add(ts, r.rec.Frame, src, dst, p.Seq, p.Flags, p.Payload)
@@ -293,16 +297,13 @@ func (r *reader) udpDuplicate(p *packet.Packet, isHEP, isSIP bool, ns int64) boo
 // duplicate reports whether an identical packet was seen within the window:
 // same addresses, ports, IP identification and payload. The IP ID tells a
 // packet captured twice (same ID) from one an application sent twice, such
-// as the three identical RFC 4733 end-of-event packets (new IDs).
+// as the three identical RFC 4733 end-of-event packets (new IDs). The
+// caller counts the copy, and drops it.
 func (r *reader) duplicate(p *packet.Packet, seq uint32, payload []byte, ns int64) bool { // seq: the TCP sequence number, or the UDP payload length
 	if r.opts.KeepDuplicates || p.IPID == 0 && isEventEnd(payload) {
 		return false // without an IP ID, a repeated end-of-event packet is the sender's
 	}
-	if r.dup.seen(dupHash(p, seq, payload), ns) {
-		r.stats.Duplicates++
-		return true
-	}
-	return false
+	return r.dup.seen(dupHash(p, seq, payload), ns)
 }
 
 // dupHash hashes what makes a packet the same packet: its addresses,
@@ -350,12 +351,6 @@ func (r *reader) udp(b []byte, frame int, ts time.Time, src, dst netip.AddrPort,
 		return
 	case isSIP:
 		r.datagram(b, frame, ts, src, dst, UDP, enc)
-		return
-	}
-	if r.ownDups && r.udpDuplicate(&r.pkt, false, false, ts.UnixNano()) {
-		// the handler checks the media for copies (OwnDuplicates, see
-		// ownMedia); a keepalive is checked here, as record checks
-		// everything else
 		return
 	}
 	if isKeepalive(b) {

@@ -950,6 +950,9 @@ func (st *state) seenSeq(seq uint16) bool {
 // remember records the packet for copied (onRTP has its common case).
 // Every 65536 packets it gives back the copies of streams gone silent.
 func (t *Tracker) remember(st *state, h *rtp.Fixed, b []byte, p *capture.Media, ns int64) {
+	if t.remembered&0xffff == 0 {
+		t.freeIdleCopies(ns) // st's own, if it was silent: it starts afresh below
+	}
 	if st.copies == nil {
 		if n := len(t.freeCopies); n > 0 {
 			st.copies, t.freeCopies = t.freeCopies[n-1], t.freeCopies[:n-1]
@@ -958,9 +961,6 @@ func (t *Tracker) remember(st *state, h *rtp.Fixed, b []byte, p *capture.Media, 
 			st.copies = new(copies)
 		}
 		t.withCopies = append(t.withCopies, st)
-	}
-	if t.remembered&0xffff == 0 {
-		t.freeIdleCopies(ns)
 	}
 	st.copies.last[h.Seq%copySlots] = copyKey(h, b, p)<<32 | uint64(uint32(ns/dupTick))
 }

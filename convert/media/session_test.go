@@ -358,10 +358,12 @@ func rtpPacket(seq uint16, ts, ssrc uint32) []byte {
 }
 
 // TestCopiesAfterSilence: the Tracker gives the copy-check records of
-// streams silent for 5 s back every 65,536 packets. A stream that sends
-// again at that very packet gets a record afresh, and a copy of that
-// packet is still found. This ran into a nil record once (a panic the
-// reader turned into a warning, and the packet lost).
+// streams silent for 5 s back to a pool when a stream needs one. A new
+// stream then takes a silent one's record, the silent one gets a record
+// afresh when it sends again, and a copy of a packet of either is still
+// found. (An earlier version took the records back every 65,536 packets,
+// and a stream that sent again at that very packet lost its record: a nil
+// record, a panic the reader turned into a warning, the packet lost.)
 func TestCopiesAfterSilence(t *testing.T) {
 	var file bytes.Buffer
 	file.Write([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0, 1, 0, 0, 0})
@@ -376,35 +378,50 @@ func TestCopiesAfterSilence(t *testing.T) {
 		file.Write(h[:])
 		file.Write(frame)
 	}
-	// A: 100 packets in 2 s; the first of each flow is held until the
-	// second confirms it (Heuristic), and is not counted
-	for i := range 100 {
+	send := func(ns int64, port uint16, seq uint16, ssrc uint32) []byte {
 		id++
-		write(t0+int64(i)*20e6, udpFrame(4000, 5000, id, rtpPacket(uint16(i), uint32(i*160), 0xA)))
+		f := udpFrame(port, port+1000, id, rtpPacket(seq, uint32(seq)*160, ssrc))
+		write(ns, f)
+		return f
 	}
-	// B: from 2 s to 8 s, so many that A's next packet is the 65,536th
-	const nB = 65536 - 99 - 1 + 1
-	for i := range nB {
-		id++
-		write(t0+2e9+int64(i)*6e9/nB, udpFrame(4002, 5002, id, rtpPacket(uint16(i), uint32(i*160), 0xB)))
+	for i := range 100 { // A: 2 s
+		send(t0+int64(i)*20e6, 4000, uint16(i), 0xA)
 	}
-	// A again at 8 s, silent for 6 s, and a copy of that packet
-	id++
-	again := udpFrame(4000, 5000, id, rtpPacket(100, 100*160, 0xA))
-	write(t0+8e9, again)
-	write(t0+8e9+1e3, again)
+	for i := range 300 { // B: from 2 s to 8 s
+		send(t0+2e9+int64(i)*20e6, 4002, uint16(i), 0xB)
+	}
+	// C begins at 8 s: A, silent for 6 s, gives its record back, and C
+	// takes it; then A sends again, and each has a packet copied
+	for i := range 10 {
+		send(t0+8e9+int64(i)*20e6, 4004, uint16(i), 0xC)
+	}
+	write(t0+8e9+200e6+1e3, send(t0+8e9+200e6, 4004, 10, 0xC))
+	write(t0+8e9+220e6+1e3, send(t0+8e9+220e6, 4000, 100, 0xA))
 
 	tr := NewTracker(Options{Heuristic: true})
 	st, err := capture.Read(context.Background(), "silence", bytes.NewReader(file.Bytes()), capture.Options{Media: true}, &ownFeed{inlineFeed{t: tr}})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if st.BadPackets != 0 || st.Duplicates != 1 {
-		t.Fatalf("%d bad packets (%v), %d copies dropped; want 0 and 1", st.BadPackets, st.Warnings, st.Duplicates)
+	if st.BadPackets != 0 || st.Duplicates != 2 {
+		t.Fatalf("%d bad packets (%v), %d copies dropped; want 0 and 2", st.BadPackets, st.Warnings, st.Duplicates)
 	}
+	want := map[uint32]int{0xA: 101, 0xB: 300, 0xC: 11}
 	for _, s := range tr.Finish().Streams {
-		if s.SSRC == 0xA && (s.Packets != 101 || s.Duplicates != 0) {
-			t.Errorf("stream A: %d packets, %d duplicates; want 101, 0", s.Packets, s.Duplicates)
+		if s.Packets != want[s.SSRC] || s.Duplicates != 0 {
+			t.Errorf("stream %X: %d packets, %d duplicates; want %d, 0", s.SSRC, s.Packets, s.Duplicates, want[s.SSRC])
+		}
+	}
+	// A's record is a fresh one: it holds its last packet (100) alone; C's
+	// is A's old one, emptied: nothing of A's packet 50 is left in it
+	for _, st := range tr.streams {
+		switch {
+		case st.copies == nil:
+			t.Errorf("stream %X has no record", st.ssrc)
+		case st.ssrc == 0xA && (st.copies.last[50] != 0 || st.copies.last[100] == 0):
+			t.Errorf("stream A kept its record through 6 s of silence")
+		case st.ssrc == 0xC && st.copies.last[50] != 0:
+			t.Errorf("stream C's record holds another stream's packet")
 		}
 	}
 }

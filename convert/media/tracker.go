@@ -205,9 +205,8 @@ type state struct {
 	// loss bursts for BurstR
 	lossEvents int
 	seen       [4]uint64 // bitmap of the last 256 sequence numbers, for duplicates
-	// copies holds, by sequence number mod copySlots, what copied compares: a
-	// copyKey and the capture time in dupTicks; nil when the reader checks
-	// for copies
+	// copies holds, by sequence number mod copySlots, what copied compares
+	// (copyEntry); nil when the reader checks for copies
 	copies *copies
 	call   *callState
 	ep     *endpoint
@@ -250,7 +249,7 @@ type Tracker struct {
 	// given back by streams gone silent, for new streams
 	withCopies []*state
 	freeCopies []*copies
-	remembered int // packets remembered, for freeIdleCopies
+	sweptNs    int64 // capture time of the last freeIdleCopies
 	// mediaAddrs is every address a media datagram came from or went to,
 	// made from the flows when Finish first needs it
 	mediaAddrs map[netip.Addr]bool
@@ -295,15 +294,8 @@ func (t *Tracker) ms(ns int64) float64 {
 func (t *Tracker) flow(src, dst netip.AddrPort) *flow {
 	sa, da := src.Addr(), dst.Addr()
 	if sa.Is4() && da.Is4() {
-		s4, d4 := sa.As4(), da.As4()
-		k := key4{
-			ips:   uint64(binary.BigEndian.Uint32(s4[:]))<<32 | uint64(binary.BigEndian.Uint32(d4[:])),
-			ports: uint64(src.Port())<<16 | uint64(dst.Port()),
-		}
-		// a direct-mapped table in front of the map: one multiply, one
-		// load and one compare when the flow is there, and it is, but for
-		// two busy flows that share a slot
-		slot := &t.recent4[((k.ips^k.ports<<20)*0x9E3779B97F4A7C15)>>(64-recentBits)]
+		k := keyOf4(sa, da, src.Port(), dst.Port())
+		slot := t.recentSlot(k)
 		if f := *slot; f != nil && f.k4 == k {
 			return f
 		}
@@ -328,6 +320,22 @@ func (t *Tracker) flow(src, dst netip.AddrPort) *flow {
 		t.flows6[k] = f
 	}
 	return f
+}
+
+// keyOf4 is the key4 of an IPv4 flow.
+func keyOf4(sa, da netip.Addr, sp, dp uint16) key4 {
+	s4, d4 := sa.As4(), da.As4()
+	return key4{
+		ips:   uint64(binary.BigEndian.Uint32(s4[:]))<<32 | uint64(binary.BigEndian.Uint32(d4[:])),
+		ports: uint64(sp)<<16 | uint64(dp),
+	}
+}
+
+// recentSlot is the slot of k in the direct-mapped table in front of the
+// map of IPv4 flows: one multiply, one load and one compare when the flow
+// is there, and it is, but for two busy flows that share a slot.
+func (t *Tracker) recentSlot(k key4) **flow {
+	return &t.recent4[((k.ips^k.ports<<20)*0x9E3779B97F4A7C15)>>(64-recentBits)]
 }
 
 // SIP takes one SIP message: its SDP announces endpoints, its method and
@@ -638,7 +646,30 @@ func (e *endpoint) changed() {
 func (t *Tracker) Media(p *capture.Media) {
 	ns := p.Time.UnixNano()
 	now := t.ms(ns)
-	f := t.flow(p.Src, p.Dst)
+	// the hot path, inlined: an IPv4 flow in the table of recent ones, an
+	// RTP packet of its current stream that is no copy
+	var f *flow
+	if sa, da := p.Src.Addr(), p.Dst.Addr(); sa.Is4() && da.Is4() {
+		k := keyOf4(sa, da, p.Src.Port(), p.Dst.Port())
+		if g := *t.recentSlot(k); g != nil && g.k4 == k {
+			f = g
+		}
+	}
+	if f != nil && f.kind == flowRTP && !f.stale && !rtp.IsRTCP(p.Payload) && rtp.DecodeFixed(p.Payload, &t.hdr) == nil {
+		h := &t.hdr
+		if st := f.cur; st != nil && st.ssrc == h.SSRC && (p.Dups == nil || !st.seenSeq(h.Seq)) {
+			if p.Dups != nil {
+				t.remember(st, h.Seq, copyEntry(h, len(p.Payload), p.IPID, ns), ns)
+			}
+			t.measure(st, p.Payload, h, p, ns, now)
+			return
+		}
+		t.onRTP(f, p.Payload, h, p, ns, now)
+		return
+	}
+	if f == nil {
+		f = t.flow(p.Src, p.Dst)
+	}
 	if f.kind == flowUnknown || (f.kind == flowIgnore && f.gen != t.gen) || f.stale {
 		t.resolve(f, f.key, p.Time)
 	}
@@ -853,12 +884,7 @@ func (t *Tracker) onRTP(f *flow, b []byte, h *rtp.Fixed, p *capture.Media, ns in
 		return
 	}
 	if p.Dups != nil {
-		// remember, with its common case here, where it is inlined
-		if t.remembered++; st.copies != nil && t.remembered&0xffff != 0 {
-			st.copies.last[h.Seq%copySlots] = copyKey(h, b, p)<<32 | uint64(uint32(ns/dupTick))
-		} else {
-			t.remember(st, h, b, p, ns)
-		}
+		t.remember(st, h.Seq, copyEntry(h, len(b), p.IPID, ns), ns)
 	}
 	t.measure(st, b, h, p, ns, now)
 }
@@ -878,8 +904,8 @@ func (st *state) copied(h *rtp.Fixed, b []byte, p *capture.Media, ns int64) bool
 	if p.IPID == 0 && len(b) == 16 && b[0] == 0x80 && b[13]&0x80 != 0 {
 		return false // an end-of-event packet, which the sender repeats (capture.isEventEnd)
 	}
-	key, w := copyKey(h, b, p), int64(p.Dups.Window())/dupTick
-	e := &st.copies.last[h.Seq%copySlots]
+	key, w := copyEntry(h, len(b), p.IPID, ns)>>32, int64(p.Dups.Window())/dupTick
+	e := &st.copies.last[uint8(h.Seq)]
 	if *e>>32 == key {
 		if copyWithin(*e, ns, w) {
 			p.Dups.Drop()
@@ -918,15 +944,20 @@ func copyWithin(e uint64, ns, w int64) bool {
 // stream at 20 ms a packet.
 const copySlots = 256
 
+// The records are indexed by the low byte of the sequence number.
+var _ [copySlots - 256]struct{}
+var _ [256 - copySlots]struct{}
+
 // copiesIdle is how long a stream has been silent, in capture time, when
-// its copies go back to the pool: longer than the reader remembers a
-// packet.
+// its copy-check record goes back to the pool: longer than the reader
+// remembers a packet. The records held are those of the streams that sent
+// within the last one or two copiesIdle, not of all the capture has seen.
 const copiesIdle = int64(5 * time.Second)
 
 // copies is a stream's record for copied.
 type copies struct {
-	// last holds, by sequence number mod copySlots, the last packet's copyKey
-	// and capture time in dupTicks
+	// last holds, by sequence number mod copySlots, the last packet's
+	// copyEntry
 	last [copySlots]uint64
 	// again holds the earlier packets of a sequence number sent again
 	again struct {
@@ -947,22 +978,31 @@ func (st *state) seenSeq(seq uint16) bool {
 	return st.packets > 0 && st.copies != nil && uint16(st.lastSeq-seq) < copySlots && st.seen[seq/64%4]&(1<<(seq%64)) != 0
 }
 
-// remember records the packet for copied (onRTP has its common case).
-// Every 65536 packets it gives back the copies of streams gone silent.
-func (t *Tracker) remember(st *state, h *rtp.Fixed, b []byte, p *capture.Media, ns int64) {
-	if t.remembered&0xffff == 0 {
-		t.freeIdleCopies(ns) // st's own, if it was silent: it starts afresh below
-	}
+// remember records e, the copyEntry of the packet with sequence number
+// seq, for copied. It is short enough to be inlined.
+func (t *Tracker) remember(st *state, seq uint16, e uint64, ns int64) {
 	if st.copies == nil {
-		if n := len(t.freeCopies); n > 0 {
-			st.copies, t.freeCopies = t.freeCopies[n-1], t.freeCopies[:n-1]
-			*st.copies = copies{}
-		} else {
-			st.copies = new(copies)
-		}
-		t.withCopies = append(t.withCopies, st)
+		t.newCopies(st, ns)
 	}
-	st.copies.last[h.Seq%copySlots] = copyKey(h, b, p)<<32 | uint64(uint32(ns/dupTick))
+	st.copies.last[uint8(seq)] = e // copySlots is 256: no bounds check
+}
+
+// newCopies gives st a record: a new stream, or one whose record went
+// back to the pool while it was silent. First, at most once per
+// copiesIdle of capture time, the records of the streams gone silent go
+// back to the pool (freeIdleCopies).
+func (t *Tracker) newCopies(st *state, ns int64) {
+	if d := ns - t.sweptNs; d > copiesIdle || d < -copiesIdle {
+		t.freeIdleCopies(ns)
+		t.sweptNs = ns
+	}
+	if n := len(t.freeCopies); n > 0 {
+		st.copies, t.freeCopies = t.freeCopies[n-1], t.freeCopies[:n-1]
+		*st.copies = copies{}
+	} else {
+		st.copies = new(copies)
+	}
+	t.withCopies = append(t.withCopies, st)
 }
 
 // freeIdleCopies gives the copies of the streams silent for copiesIdle
@@ -983,11 +1023,13 @@ func (t *Tracker) freeIdleCopies(ns int64) {
 	t.withCopies = keep
 }
 
-// copyKey is what tells a copy of a packet from another packet with the
-// same sequence number: the IP identification, the length and the RTP
-// timestamp.
-func copyKey(h *rtp.Fixed, b []byte, p *capture.Media) uint64 {
-	return uint64(p.IPID^p.IPID>>16)<<16&0xffff0000 | uint64(uint16(len(b))^uint16(h.Timestamp)^uint16(h.Timestamp>>16))
+// copyEntry is what copied compares, for a packet of payload length n
+// at ns: what tells a copy of a packet from another packet with the same
+// sequence number (the IP identification, the length and the RTP
+// timestamp, folded) in the high 32 bits, and the capture time in dupTicks
+// in the low.
+func copyEntry(h *rtp.Fixed, n int, ipid uint32, ns int64) uint64 {
+	return uint64(uint16(ipid))<<48 | uint64(uint16(n)^uint16(h.Timestamp))<<32 | uint64(uint32(ns/dupTick))
 }
 
 // srcdst is the flow's key; flows do not store it, so it is looked up.

@@ -117,6 +117,10 @@ func NewDecoder() *Decoder {
 // Pending is the number of bytes held in incomplete fragment sets.
 func (d *Decoder) Pending() int { return d.held }
 
+// Idle reports that the Decoder holds no fragment: a frame that
+// DecodeEthernetUDP4 decodes would change nothing in it.
+func (d *Decoder) Idle() bool { return len(d.sets) == 0 }
+
 // PendingSets is the number of incomplete fragment sets.
 func (d *Decoder) PendingSets() int { return len(d.sets) }
 
@@ -162,7 +166,7 @@ func (d *Decoder) decode(lt layers.LinkType, data []byte, ts time.Time, p *Packe
 	if len(d.sets) > 0 {
 		d.expire(ts)
 	}
-	if lt == layers.LinkTypeEthernet && d.udp4(data, p) {
+	if lt == layers.LinkTypeEthernet && DecodeEthernetUDP4(data, p) {
 		return true, nil
 	}
 	*p = Packet{}
@@ -286,12 +290,13 @@ func (d *Decoder) pppProto(b []byte, ts time.Time, p *Packet, depth int) (bool, 
 	return false, nil
 }
 
-// udp4 decodes the frame a trunk is made of, Ethernet, IPv4 without
-// options nor fragments, and UDP, when it is that and its lengths are
-// sound, as ethernet would; else it leaves p and reports false. It is the
-// decoder's hot path: a call and a few loads, where the general path walks
-// four functions.
-func (d *Decoder) udp4(b []byte, p *Packet) bool {
+// DecodeEthernetUDP4 decodes the frame a trunk is made of, Ethernet, IPv4
+// without options nor fragments, and UDP, when it is that and its lengths
+// are sound, as a Decoder would; else it leaves p and reports false. It is
+// the Decoder's hot path (a call and a few loads, where the general path
+// walks four functions), and holds no state: a caller with a Decoder that
+// is Idle may call it first, and the Decoder only when it reports false.
+func DecodeEthernetUDP4(b []byte, p *Packet) bool {
 	if len(b) < 42 || b[12] != 0x08 || b[13] != 0x00 || b[14] != 0x45 || b[23] != ProtoUDP || b[20]&0x3f != 0 || b[21] != 0 {
 		return false
 	}

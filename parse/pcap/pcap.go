@@ -304,7 +304,7 @@ func (r *Reader) Next(rec *Record) error {
 	}
 	r.frames++
 	rec.Frame = r.frames
-	rec.Time = ci.Timestamp
+	rec.Time = ci.Timestamp.UTC()
 	rec.Data = data
 	rec.OrigLen = ci.Length
 	rec.Offset = start

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"reflect"
@@ -28,6 +29,7 @@ func fuzzSeeds() map[string]fuzzSeed {
 	f4 := frags4(udp4(bigPayload), 1000)
 	f6 := frags6(udp6(bigPayload), 1232, 7)
 	return map[string]fuzzSeed{
+		"ethernet-udp":   {1, eth(0x0800, u4), nil}, // the fast path (DecodeEthernetUDP4)
 		"ethernet-vlan":  {1, eth(0x8100, cat(u16(100), u16(0x0800), u4)), nil},
 		"ethernet-tcp":   {1, eth(0x0800, tcp4(sipPayload)), nil},
 		"sll":            {113, sll(0x86dd, u6), nil},
@@ -118,8 +120,11 @@ func FuzzDecode(f *testing.F) {
 				t.Fatalf("pending %d", d.Pending())
 			}
 		}
-		// The Ethernet/IPv4/UDP fast path decodes as the general one.
-		var fast, slow Packet
+		// The Ethernet/IPv4/UDP fast path decodes as the general one, and
+		// leaves nothing of the packet decoded before.
+		var slow Packet
+		fast := Packet{Src: netip.MustParseAddr("::1"), Dst: netip.MustParseAddr("::2"), Proto: 6, SrcPort: 1, DstPort: 2,
+			Seq: 3, Ack: 4, Flags: 5, Payload: []byte{6}, Tunneled: true, Reassembled: true, IPID: 7}
 		if layers.LinkType(lt) == layers.LinkTypeEthernet && DecodeEthernetUDP4(a, &fast) {
 			ok, err := NewDecoder().ethernet(a, time.Unix(0, 0), &slow, 0)
 			if !ok || err != nil || !reflect.DeepEqual(fast, slow) {

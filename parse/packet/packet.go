@@ -310,15 +310,14 @@ func DecodeEthernetUDP4(b []byte, p *Packet) bool {
 	if ulen < 8 || ulen > len(u) {
 		return false
 	}
-	*p = Packet{
-		Src:     netip.AddrFrom4([4]byte(ip[12:16])),
-		Dst:     netip.AddrFrom4([4]byte(ip[16:20])),
-		Proto:   ProtoUDP,
-		SrcPort: be16(u[0:2]),
-		DstPort: be16(u[2:4]),
-		Payload: u[8:ulen],
-		IPID:    uint32(be16(ip[4:6])),
-	}
+	// every field, one by one: a composite literal is built on the stack
+	// and copied, which costs more than the decoding
+	p.Src, p.Dst = netip.AddrFrom4([4]byte(ip[12:16])), netip.AddrFrom4([4]byte(ip[16:20]))
+	p.Proto, p.SrcPort, p.DstPort = ProtoUDP, be16(u[0:2]), be16(u[2:4])
+	p.Seq, p.Ack, p.Flags = 0, 0, 0
+	p.Payload = u[8:ulen]
+	p.Tunneled, p.Reassembled = false, false
+	p.IPID = uint32(be16(ip[4:6]))
 	return true
 }
 

@@ -252,7 +252,9 @@ func (r *reader) record() {
 		b := p.Payload
 		isHEP = len(b) > 0 && (b[0] == 'H' || b[0] == 1 || b[0] == 2) && hep.IsHEP(b)
 		isSIP = !isHEP && len(b) > 0 && b[0] >= 'A' && b[0] <= 'Z' && sip.IsStart(b)
-		if r.ownDups && !isHEP && !isSIP && !isKeepalive(p.Payload) {
+		// (RTP and RTCP, 0x80-0xbf, are no keepalive: STUN begins with
+		// two zero bits, a CRLF or zero keepalive is 4 bytes at most)
+		if r.ownDups && !isHEP && !isSIP && (len(b) > 4 && b[0]&0xc0 != 0 || !isKeepalive(b)) {
 			r.ownMedia(p) // the hot path of a trunk's RTP
 			return
 		}

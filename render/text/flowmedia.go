@@ -16,18 +16,21 @@ func callLevel(k media.ProblemKind) bool {
 
 // StreamCodec is how a stream's payload is named in tables: the codec (or
 // the payload type number), "/SRTP" when the SDP said so, "T.38 fax" for fax.
-func StreamCodec(s *media.Stream) string {
+func StreamCodec(s *media.Stream) string { return string(appendStreamCodec(nil, s)) }
+
+func appendStreamCodec(b []byte, s *media.Stream) []byte {
 	if s.Kind == media.KindFax {
-		return "T.38 fax"
+		return append(b, "T.38 fax"...)
 	}
-	c := s.Codec
-	if c == "" {
-		c = strconv.Itoa(s.PayloadType)
+	if s.Codec != "" {
+		b = append(b, s.Codec...)
+	} else {
+		b = strconv.AppendInt(b, int64(s.PayloadType), 10)
 	}
 	if s.SRTP {
-		c += "/SRTP"
+		b = append(b, "/SRTP"...)
 	}
-	return c
+	return b
 }
 
 // StreamProblems are the problem kinds of a stream followed by the

@@ -3,7 +3,9 @@ package text
 import (
 	"bytes"
 	"encoding/json"
+	"io"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +152,47 @@ func TestCallsMediaJSON(t *testing.T) {
 		b, _ := json.Marshal(got[0].Streams[i])
 		if !bytes.Equal(a, b) {
 			t.Errorf("stream %d:\nrtp   %s\ncalls %s", i, a, b)
+		}
+	}
+}
+
+// trunkMedia is n calls of two G.711 streams each, as a trunk capture
+// gives: what `sipflow rtp` prints in tens of thousands of rows.
+func trunkMedia(n int) ([]*call.Call, *media.Result) {
+	t0 := time.Date(2026, 11, 22, 9, 0, 0, 0, time.UTC)
+	res := &media.Result{Calls: map[string]*media.CallMedia{}}
+	calls := make([]*call.Call, 0, n)
+	for i := range n {
+		id := "trunk-" + strconv.Itoa(i) + "@10.0.0.10"
+		start := t0.Add(time.Duration(i) * 37 * time.Millisecond)
+		a := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, byte(i >> 8), byte(i)}), uint16(10000+2*(i%20000)))
+		b := netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 1, byte(i >> 8), byte(i)}), uint16(30000+2*(i%10000)))
+		cm := &media.CallMedia{CallID: id, Start: start}
+		for d, ends := range [2][2]netip.AddrPort{{a, b}, {b, a}} {
+			s := &media.Stream{CallID: id, Kind: media.KindRTP, Src: ends[0], Dst: ends[1], SSRC: uint32(i*2 + d + 0x10000), Signalled: true, Media: "audio",
+				PayloadType: 8, Payloads: []int{8}, Codec: "PCMA", ClockRate: 8000, First: start.Add(time.Second), Last: start.Add(61 * time.Second),
+				Packets: 3000 - i%7, Expected: 3000, Lost: i % 7, LostPct: float64(i%7) / 30, MaxDelta: 20.5 + float64(i%13), MaxJitter: 0.25 * float64(i%9),
+				MeanJitter: 0.125 * float64(i%5), R: 93.2 - float64(i%7), MOS: 4.41 - float64(i%7)/10, RTCP: media.RTCPStats{RTTMs: -1}}
+			if i%50 == 0 && d == 1 {
+				s.Problems = []media.Problem{{Kind: media.Gap, Time: s.First, Detail: "no packet for 1.300s"}}
+			}
+			cm.Streams = append(cm.Streams, s)
+			cm.Problems = append(cm.Problems, s.Problems...)
+			res.Streams = append(res.Streams, s)
+		}
+		res.Calls[id] = cm
+		calls = append(calls, &call.Call{Index: i + 1, CallIDs: []string{id}, Start: start, End: start.Add(62 * time.Second)})
+	}
+	return calls, res
+}
+
+// BenchmarkRTPTable is the table of `sipflow rtp` on a trunk, piped.
+func BenchmarkRTPTable(b *testing.B) {
+	calls, res := trunkMedia(10000)
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := RTP(io.Discard, calls, res, Options{}); err != nil {
+			b.Fatal(err)
 		}
 	}
 }

@@ -140,22 +140,39 @@ func NewStreamJSON(s *media.Stream, index int) StreamJSON {
 // the call's media (media.CallMedia.Start): the call of that Call-ID, or,
 // when the Call-ID was used by several calls, the one whose time holds
 // that start. 0 when no call has the Call-ID.
-type callIndexer map[string][]*call.Call
+type callIndexer struct {
+	one  map[string]*call.Call   // the first call of each Call-ID
+	more map[string][]*call.Call // every call of a Call-ID used by several
+}
 
 func newCallIndexer(calls []*call.Call) callIndexer {
-	x := make(callIndexer)
+	x := callIndexer{one: make(map[string]*call.Call, len(calls))}
 	for _, c := range calls {
 		for _, id := range c.CallIDs {
-			x[id] = append(x[id], c)
+			first, ok := x.one[id]
+			switch {
+			case !ok:
+				x.one[id] = c
+			case x.more == nil:
+				x.more = map[string][]*call.Call{id: {first, c}}
+			case x.more[id] == nil:
+				x.more[id] = []*call.Call{first, c}
+			default:
+				x.more[id] = append(x.more[id], c)
+			}
 		}
 	}
 	return x
 }
 
 func (x callIndexer) of(id string, start time.Time) int {
-	cs := x[id]
-	if len(cs) == 0 {
+	c, ok := x.one[id]
+	if !ok {
 		return 0
+	}
+	cs := x.more[id]
+	if cs == nil {
+		return c.Index
 	}
 	for _, c := range cs[:len(cs)-1] {
 		if !start.After(c.End) {
@@ -219,47 +236,74 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	idx := newCallIndexer(calls)
 	loc := o.loc()
 	ell := o.ellipsis()
-	const (
-		cCall = iota
-		cStart
-		cSrc
-		cDst
-		cSSRC
-		cPayload
-		cPkts
-		cLost
-		cMaxDelta
-		cMaxJitter
-		cMeanJit
-		cMOS
-		cProblems
-		nCols
-	)
-	head := [nCols]string{"Call", "Start", "Src", "Dst", "SSRC", "Payload", "Pkts", "Lost", "MaxDelta", "MaxJitter", "MeanJit", "MOS", "Problems"}
-	right := [nCols]bool{cPkts: true, cLost: true, cMaxDelta: true, cMaxJitter: true, cMeanJit: true, cMOS: true}
+	head := [rtpCols]string{"Call", "Start", "Src", "Dst", "SSRC", "Payload", "Pkts", "Lost", "MaxDelta", "MaxJitter", "MeanJit", "MOS", "Problems"}
+	right := [rtpCols]bool{cPkts: true, cLost: true, cMaxDelta: true, cMaxJitter: true, cMeanJit: true, cMOS: true}
 	// at least these widths, as before the table fitted a width
-	widths := [nCols]int{cCall: 4, cStart: 12, cSrc: 21, cDst: 21, cSSRC: 10, cPayload: 15, cPkts: 6, cLost: 12, cMaxDelta: 9, cMaxJitter: 9, cMeanJit: 9, cMOS: 5}
-	// the cells of a stream's row: made once to size the columns and once
-	// to print, so that a trunk's tens of thousands of rows are never held
-	row := func(s *media.Stream) [nCols]string {
-		call := "-"
-		if n := idx.stream(res, s); n > 0 {
-			call = strconv.Itoa(n)
+	widths := [rtpCols]int{cCall: 4, cStart: 12, cSrc: 21, cDst: 21, cSSRC: 10, cPayload: 15, cPkts: 6, cLost: 12, cMaxDelta: 9, cMaxJitter: 9, cMeanJit: 9, cMOS: 5}
+	// A stream's row is made twice, once to size the columns and once to
+	// print, so that a trunk's tens of thousands of rows are never held;
+	// each time into the same buffer, without a string per cell.
+	// each stream's call, looked up once
+	cms := make([]*media.CallMedia, len(res.Streams))
+	nums := make([]int, len(res.Streams))
+	for i, s := range res.Streams {
+		cms[i] = res.CallOf(s)
+		var start time.Time
+		if cms[i] != nil {
+			start = cms[i].Start
 		}
-		mos := "-"
+		nums[i] = idx.of(s.CallID, start)
+	}
+	var r rtpRow
+	row := func(k int) *rtpRow {
+		s := res.Streams[k]
+		r.reset()
+		if n := nums[k]; n > 0 {
+			r.buf = strconv.AppendInt(r.buf, int64(n), 10)
+		} else {
+			r.buf = append(r.buf, '-')
+		}
+		r.next()
+		r.buf = s.First.In(loc).AppendFormat(r.buf, "15:04:05.000")
+		r.next()
+		r.buf = s.Src.AppendTo(r.buf)
+		r.nextClean()
+		r.buf = s.Dst.AppendTo(r.buf)
+		r.nextClean()
+		r.buf = appendHex32(r.buf, s.SSRC)
+		r.next()
+		r.buf = appendStreamCodec(r.buf, s)
+		r.nextClean()
+		if r.width(cPayload) > 15 {
+			r.set(cPayload, truncate(r.cell(cPayload), 15, ell))
+		}
+		r.buf = strconv.AppendInt(r.buf, int64(s.Packets), 10)
+		r.next()
+		r.buf = strconv.AppendInt(r.buf, int64(s.Lost), 10)
+		r.buf = append(r.buf, " ("...)
+		r.buf = strconv.AppendFloat(r.buf, s.LostPct, 'f', 1, 64)
+		r.buf = append(r.buf, "%)"...)
+		r.next()
+		for _, v := range [...]float64{s.MaxDelta, s.MaxJitter, s.MeanJitter} {
+			r.buf = strconv.AppendFloat(r.buf, v, 'f', 3, 64)
+			r.next()
+		}
 		if s.MOS >= 0 {
-			mos = strconv.FormatFloat(s.MOS, 'f', 2, 64)
+			r.buf = strconv.AppendFloat(r.buf, s.MOS, 'f', 2, 64)
+		} else {
+			r.buf = append(r.buf, '-')
 		}
-		probs := make([]string, 0, len(s.Problems))
-		for _, p := range s.Problems {
-			probs = append(probs, p.Kind.String())
+		r.next()
+		if cm := cms[k]; len(s.Problems) > 0 || (cm != nil && len(cm.Problems) > 0) {
+			probs := make([]string, 0, len(s.Problems))
+			for _, p := range s.Problems {
+				probs = append(probs, p.Kind.String())
+			}
+			probs = append(probs, kinds(cm)...)
+			r.buf = append(r.buf, strings.Join(uniq(probs), ",")...)
 		}
-		probs = append(probs, kinds(res.CallOf(s))...)
-		return [nCols]string{
-			call, s.First.In(loc).Format("15:04:05.000"), clean(s.Src.String()), clean(s.Dst.String()), fmt.Sprintf("0x%08X", s.SSRC),
-			truncate(clean(StreamCodec(s)), 15, ell), strconv.Itoa(s.Packets), fmt.Sprintf("%d (%.1f%%)", s.Lost, s.LostPct),
-			fmt.Sprintf("%.3f", s.MaxDelta), fmt.Sprintf("%.3f", s.MaxJitter), fmt.Sprintf("%.3f", s.MeanJitter), mos, strings.Join(uniq(probs), ","),
-		}
+		r.next()
+		return &r
 	}
 	var notes []string
 	for _, s := range res.Streams {
@@ -281,16 +325,14 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		}
 	}
 	callW := 0 // the widest call cell
-	for _, st := range res.Streams {
-		r := row(st)
-		for i, c := range r {
-			if i != cProblems {
-				widths[i] = max(widths[i], strWidth(c))
-			}
+	for k := range res.Streams {
+		r := row(k)
+		for i := range cProblems {
+			widths[i] = max(widths[i], r.width(i))
 		}
-		callW = max(callW, strWidth(r[cCall]))
+		callW = max(callW, r.width(cCall))
 	}
-	shown := [nCols]bool{}
+	shown := [rtpCols]bool{}
 	for i := range shown {
 		shown[i] = true
 	}
@@ -298,7 +340,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	if W := o.Width; W > 0 {
 		used := func() int { // every shown column but Problems, and the spaces
 			n := 0
-			for i := range nCols - 1 {
+			for i := range rtpCols - 1 {
 				if shown[i] {
 					n += widths[i] + 1
 				}
@@ -334,43 +376,67 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		}
 		widths[cProblems] = max(W-used(), 1)
 	}
-	line := func(cells [nCols]string) {
-		var b strings.Builder
-		for i, c := range cells {
+	var ln []byte
+	// line writes a row's shown cells, padded and cut to their columns;
+	// bang marks the call of a row with problems when they have no column.
+	line := func(r *rtpRow, bang bool) {
+		ln = ln[:0]
+		for i := range rtpCols {
 			if !shown[i] {
 				continue
 			}
-			if b.Len() > 0 {
-				b.WriteByte(' ')
+			if len(ln) > 0 {
+				ln = append(ln, ' ')
+			}
+			cw := r.width(i)
+			if i == cCall && bang {
+				r.set(i, r.cell(i)+"!")
+				cw++
+			}
+			cut := cw > widths[i] && (i != cProblems || o.Width > 0)
+			if cut {
+				c := r.cell(i)
+				if i == cSrc || i == cDst {
+					c = truncateLeft(c, widths[i], ell)
+				} else {
+					c = truncate(c, widths[i], ell)
+				}
+				r.set(i, c)
+				cw = r.width(i)
 			}
 			switch {
 			case i == cProblems:
-				if o.Width > 0 {
-					c = truncate(c, widths[i], ell)
-				}
-				b.WriteString(c)
-			case i == cSrc || i == cDst:
-				b.WriteString(pad(truncateLeft(c, widths[i], ell), widths[i]))
+				ln = r.appendCell(ln, i)
 			case right[i]:
-				b.WriteString(padLeft(truncate(c, widths[i], ell), widths[i]))
+				ln = appendSpaces(ln, widths[i]-cw)
+				ln = r.appendCell(ln, i)
 			default:
-				b.WriteString(pad(truncate(c, widths[i], ell), widths[i]))
+				ln = r.appendCell(ln, i)
+				ln = appendSpaces(ln, widths[i]-cw)
 			}
 		}
-		fmt.Fprintln(bw, strings.TrimRight(b.String(), " "))
+		for len(ln) > 0 && ln[len(ln)-1] == ' ' {
+			ln = ln[:len(ln)-1]
+		}
+		ln = append(ln, '\n')
+		bw.Write(ln)
 	}
-	line(head)
+	var hr rtpRow
+	hr.reset()
+	for _, h := range head {
+		hr.buf = append(hr.buf, h...)
+		hr.next()
+	}
+	line(&hr, false)
 	var withProblems int
 	var worst *media.Stream // the lowest MOS
-	for _, st := range res.Streams {
-		r := row(st)
-		if r[cProblems] != "" {
+	for k, st := range res.Streams {
+		r := row(k)
+		probs := len(r.bytes(cProblems)) > 0 || r.isSet[cProblems]
+		if probs {
 			withProblems++
 		}
-		if marked && r[cProblems] != "" {
-			r[cCall] += "!"
-		}
-		line(r)
+		line(r, marked && probs)
 		if st.MOS >= 0 && (worst == nil || st.MOS < worst.MOS) {
 			worst = st
 		}
@@ -495,4 +561,121 @@ func uniq(xs []string) []string {
 		}
 	}
 	return out
+}
+
+// The columns of the `sipflow rtp` table.
+const (
+	cCall = iota
+	cStart
+	cSrc
+	cDst
+	cSSRC
+	cPayload
+	cPkts
+	cLost
+	cMaxDelta
+	cMaxJitter
+	cMeanJit
+	cMOS
+	cProblems
+	rtpCols
+)
+
+// rtpRow is one row of the `sipflow rtp` table: its cells one after the
+// other in buf, cell i ending at end[i], unless it was replaced (cleaned,
+// cut) by over[i].
+type rtpRow struct {
+	buf   []byte
+	end   [rtpCols]int
+	n     int // cells done
+	over  [rtpCols]string
+	isSet [rtpCols]bool // over[i] is cell i
+	wide  [rtpCols]bool // cell i is not all printable ASCII: its width is not its length
+}
+
+func (r *rtpRow) reset() {
+	r.buf, r.n = r.buf[:0], 0
+	r.isSet, r.wide = [rtpCols]bool{}, [rtpCols]bool{}
+}
+
+// next ends the current cell.
+func (r *rtpRow) next() {
+	r.end[r.n] = len(r.buf)
+	r.wide[r.n] = !printableASCII(r.bytes(r.n))
+	r.n++
+}
+
+// nextClean ends the current cell, made safe to print (clean) unless it
+// is all printable ASCII.
+func (r *rtpRow) nextClean() {
+	r.next()
+	if i := r.n - 1; r.wide[i] {
+		r.set(i, clean(string(r.bytes(i))))
+	}
+}
+
+// bytes is cell i as written in buf.
+func (r *rtpRow) bytes(i int) []byte {
+	start := 0
+	if i > 0 {
+		start = r.end[i-1]
+	}
+	return r.buf[start:r.end[i]]
+}
+
+// set replaces cell i.
+func (r *rtpRow) set(i int, c string) {
+	r.over[i], r.isSet[i], r.wide[i] = c, true, !printableASCII([]byte(c))
+}
+
+// cell is cell i.
+func (r *rtpRow) cell(i int) string {
+	if r.isSet[i] {
+		return r.over[i]
+	}
+	return string(r.bytes(i))
+}
+
+func (r *rtpRow) appendCell(b []byte, i int) []byte {
+	if r.isSet[i] {
+		return append(b, r.over[i]...)
+	}
+	return append(b, r.bytes(i)...)
+}
+
+// width is cell i's width in terminal cells.
+func (r *rtpRow) width(i int) int {
+	switch {
+	case r.wide[i]:
+		return strWidth(r.cell(i))
+	case r.isSet[i]:
+		return len(r.over[i])
+	}
+	return len(r.bytes(i))
+}
+
+func printableASCII(b []byte) bool {
+	for _, c := range b {
+		if c < ' ' || c >= 0x7f {
+			return false
+		}
+	}
+	return true
+}
+
+// appendHex32 appends v as 0x and eight upper-case hex digits.
+func appendHex32(b []byte, v uint32) []byte {
+	const digits = "0123456789ABCDEF"
+	b = append(b, '0', 'x')
+	for sh := 28; sh >= 0; sh -= 4 {
+		b = append(b, digits[v>>uint(sh)&0xf])
+	}
+	return b
+}
+
+func appendSpaces(b []byte, n int) []byte {
+	for ; n > 0; n-- {
+		b = append(b, ' ')
+	}
+	return b
 }

@@ -506,3 +506,20 @@ func b2bua(s *sim, oneWay bool) {
 	}
 	s.sip(2300*time.Millisecond, uac, b2b, "BYE sip:b@x SIP/2.0", "2 BYE", "A", ";tag=B", "")
 }
+
+// TestContainsFold is the case-blind match of SDP protocols and formats
+// (RTP/SAVP, UDPTL, T38): only ASCII letters fold.
+func TestContainsFold(t *testing.T) {
+	for _, tc := range []struct {
+		s, sub string
+		want   bool
+	}{
+		{"RTP/SAVP", "savp", true}, {"RTP/SAVPF", "savp", true}, {"RTP/AVP", "savp", false},
+		{"UDPTL", "udptl", true}, {"udptl", "udptl", true}, {"udp", "udptl", false},
+		{"T38", "t38", true}, {"x-t38", "t38", true}, {"T\x138", "t38", false}, {"", "t38", false},
+	} {
+		if got := containsFold(tc.s, tc.sub); got != tc.want {
+			t.Errorf("containsFold(%q, %q) = %v", tc.s, tc.sub, got)
+		}
+	}
+}

@@ -80,8 +80,8 @@ type callState struct {
 	byeCSeq     uint32 // the CSeq of that BYE
 	pending     bool   // an offer waits for its answer
 	pendingSide side
-	offerSDP    map[uint32]bool // INVITE/UPDATE CSeqs whose request carried SDP
-	last        [2]*sdpInfo     // the latest SDP of each side
+	offerSDP    []uint32    // INVITE/UPDATE CSeqs whose request carried SDP
+	last        [2]*sdpInfo // the latest SDP of each side
 	// hops holds, per side, the latest SDP on each hop: through a proxy
 	// that relays media (rtpengine), each leg's SDP has other addresses
 	hops    [2][]*sdpInfo
@@ -358,7 +358,7 @@ func (t *Tracker) SIP(m *capture.Message) {
 		if !(s.Request && s.Method == sip.INVITE) && s.SDP == nil {
 			return // no media in this Call-ID (yet)
 		}
-		c = &callState{id: strings.Clone(s.CallID), start: m.Time, callerTag: strings.Clone(s.From.Tag), offerSDP: map[uint32]bool{}}
+		c = &callState{id: strings.Clone(s.CallID), start: m.Time, callerTag: strings.Clone(s.From.Tag)}
 		t.calls[c.id] = c
 		t.order = append(t.order, c)
 	}
@@ -384,14 +384,16 @@ func (t *Tracker) SIP(m *capture.Message) {
 		return
 	}
 	if s.Request && (s.Method == sip.INVITE || s.Method == sip.UPDATE) {
-		c.offerSDP[s.CSeq] = true
+		if !slices.Contains(c.offerSDP, s.CSeq) {
+			c.offerSDP = append(c.offerSDP, s.CSeq)
+		}
 	}
 	info := t.register(c, sender, s.SDP, m)
 	switch {
 	case c.pending && c.pendingSide != sender:
 		c.pending = false
 		c.setAnswer(info)
-	case !s.Request && !c.pending && c.offerSDP[s.CSeq]:
+	case !s.Request && !c.pending && slices.Contains(c.offerSDP, s.CSeq):
 		c.setAnswer(info) // the answer again (183, then 200)
 	case s.Request && s.Method == sip.ACK:
 		c.setAnswer(info)
@@ -562,10 +564,10 @@ func label(s *sip.Message) string {
 
 // register records the endpoints of an SDP.
 func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *capture.Message) *sdpInfo {
-	info := &sdpInfo{side: sender, hop: hopOf(m)}
+	info := &sdpInfo{side: sender, hop: hopOf(m), media: make([]sdpMedia, 0, len(ss.Media))}
 	for i := range ss.Media {
 		md := &ss.Media[i]
-		sm := sdpMedia{typ: strings.Clone(md.Type)}
+		sm := sdpMedia{typ: intern(md.Type), formats: make([]int, 0, len(md.Formats))}
 		for _, f := range md.Formats {
 			if n, err := atoi(f); err == nil {
 				sm.formats = append(sm.formats, n)
@@ -583,14 +585,16 @@ func (t *Tracker) register(c *callState, sender side, ss *sdp.Session, m *captur
 		if !sm.addr.IsValid() || md.Addr.IsUnspecified() {
 			continue // port 0 (rejected) or c=0.0.0.0 (hold)
 		}
-		proto := strings.ToLower(md.Proto)
-		fax := strings.Contains(proto, "udptl") || (md.Type == "image" && strings.Contains(strings.ToLower(strings.Join(md.Formats, " ")), "t38"))
+		fax := containsFold(md.Proto, "udptl") || (md.Type == "image" && slices.ContainsFunc(md.Formats, func(f string) bool { return containsFold(f, "t38") }))
 		if fax {
 			c.fax = true
 		}
-		ep := endpoint{call: c, side: sender, index: i, fax: fax, srtp: strings.Contains(proto, "savp"), media: sm.typ, sdp: info}
+		ep := endpoint{call: c, side: sender, index: i, fax: fax, srtp: containsFold(md.Proto, "savp"), media: sm.typ, sdp: info}
+		if len(md.RTPMaps) > 0 {
+			ep.maps = make([]pmap, 0, len(md.RTPMaps))
+		}
 		for _, r := range md.RTPMaps {
-			ep.maps = append(ep.maps, pmap{pt: r.PT, name: strings.Clone(r.Encoding), clock: r.ClockRate})
+			ep.maps = append(ep.maps, pmap{pt: r.PT, name: intern(r.Encoding), clock: r.ClockRate})
 		}
 		t.setEndpoint(sm.addr, ep)
 		if !fax && md.RTCPPort > 0 && md.RTCPPort < 65536 {
@@ -1034,3 +1038,69 @@ func copyEntry(h *rtp.Fixed, n int, ipid uint32, ns int64) uint64 {
 
 // srcdst is the flow's key; flows do not store it, so it is looked up.
 func (f *flow) srcdst() (netip.AddrPort, netip.AddrPort) { return f.key.src, f.key.dst }
+
+// containsFold reports whether s holds sub (lower case ASCII), in any case.
+func containsFold(s, sub string) bool {
+	for i := 0; i+len(sub) <= len(s); i++ {
+		j := 0
+		for ; j < len(sub); j++ {
+			c := s[i+j]
+			if 'A' <= c && c <= 'Z' {
+				c += 'a' - 'A'
+			}
+			if c != sub[j] {
+				break
+			}
+		}
+		if j == len(sub) {
+			return true
+		}
+	}
+	return false
+}
+
+// intern returns s as a constant for the names every SDP repeats (media
+// types, common codecs), else as a copy that holds nothing of the message.
+func intern(s string) string {
+	switch s {
+	case "audio":
+		return "audio"
+	case "video":
+		return "video"
+	case "image":
+		return "image"
+	case "PCMU":
+		return "PCMU"
+	case "PCMA":
+		return "PCMA"
+	case "G729":
+		return "G729"
+	case "G722":
+		return "G722"
+	case "telephone-event":
+		return "telephone-event"
+	case "CN":
+		return "CN"
+	case "opus":
+		return "opus"
+	case "iLBC":
+		return "iLBC"
+	case "GSM":
+		return "GSM"
+	case "G723":
+		return "G723"
+	case "AMR":
+		return "AMR"
+	case "AMR-WB":
+		return "AMR-WB"
+	case "speex":
+		return "speex"
+	case "red":
+		return "red"
+	case "H264":
+		return "H264"
+	case "VP8":
+		return "VP8"
+	}
+	return strings.Clone(s)
+}

@@ -101,15 +101,28 @@ var compact = [26]hid{
 	'd' - 'a':    hRequestDisposition,
 }
 
-// byLen indexes fullNames by length, so a lookup compares a few names.
-var byLen = func() (t [24][]hid) {
+// byHash indexes fullNames by hidHash, which tells every known name from
+// the others by its length, first and last letter: a lookup compares one
+// name.
+var byHash = func() (t [128]hid) {
 	for id, n := range fullNames {
-		if n != "" {
-			t[len(n)] = append(t[len(n)], hid(id))
+		if n == "" {
+			continue
 		}
+		h := hidHash(n)
+		if t[h] != hOther {
+			panic("sip: header names " + n + " and " + fullNames[t[h]] + " share a hash")
+		}
+		t[h] = hid(id)
 	}
 	return t
 }()
+
+// hidHash is a hash of a header name of two bytes or more, folded to lower
+// case.
+func hidHash(n string) uint8 {
+	return uint8(len(n)+int(n[0]|0x20)*12+int(n[len(n)-1]|0x20)) & 127
+}
 
 // listHeaders are split on commas by Values.
 var listHeaders = [hMax]bool{
@@ -128,13 +141,11 @@ func headerID(name string) hid {
 		}
 		return hOther
 	}
-	if len(name) >= len(byLen) {
+	if len(name) < 2 {
 		return hOther
 	}
-	for _, id := range byLen[len(name)] {
-		if asciiEqualFold(fullNames[id], name) {
-			return id
-		}
+	if id := byHash[hidHash(name)]; asciiEqualFold(fullNames[id], name) {
+		return id
 	}
 	return hOther
 }
@@ -156,12 +167,12 @@ func asciiEqualFold(a, b string) bool {
 	return true
 }
 
-// sameHeader reports whether the wire name h names the header wanted.
-func sameHeader(h string, id hid, wanted string) bool {
+// sameHeader reports whether h is the header wanted, whose id is id.
+func sameHeader(h *Header, id hid, wanted string) bool {
 	if id != hOther {
-		return headerID(h) == id
+		return h.hid() == id
 	}
-	return asciiEqualFold(h, wanted)
+	return asciiEqualFold(h.Name, wanted)
 }
 
 // Get returns the first value of header name, matched case-insensitively and
@@ -169,7 +180,7 @@ func sameHeader(h string, id hid, wanted string) bool {
 func (m *Message) Get(name string) string {
 	id := headerID(name)
 	for i := range m.Headers {
-		if m.Headers[i].Name != "" && sameHeader(m.Headers[i].Name, id, name) {
+		if m.Headers[i].Name != "" && sameHeader(&m.Headers[i], id, name) {
 			return m.Headers[i].Value
 		}
 	}
@@ -185,7 +196,7 @@ func (m *Message) Values(name string) []string {
 	var out []string
 	for i := range m.Headers {
 		h := &m.Headers[i]
-		if h.Name == "" || !sameHeader(h.Name, id, name) {
+		if h.Name == "" || !sameHeader(h, id, name) {
 			continue
 		}
 		if !listHeaders[id] || (id == hContact && h.Value == "*") {

@@ -70,6 +70,16 @@ type Header struct {
 	Name   string // as written on the wire (may be compact, e.g. "i")
 	Value  string // unfolded (continuation lines joined by one space), trimmed
 	Offset int    // byte offset of the header line in Message.Raw
+
+	id hid // the header, plus one, as the parser found it; 0 if not looked up
+}
+
+// hid is the header h names, looked up once by the parser.
+func (h *Header) hid() hid {
+	if h.id != 0 {
+		return h.id - 1
+	}
+	return headerID(h.Name)
 }
 
 // URI is a SIP/SIPS/TEL URI, split leniently.

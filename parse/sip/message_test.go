@@ -668,3 +668,35 @@ func TestLight(t *testing.T) {
 		t.Errorf("Call-ID %q: the Via's folded line was appended to it", light.CallID)
 	}
 }
+
+// TestHeaderID looks up every known header by its full name in three
+// cases, and names that differ from one in a letter, in length or by a
+// character that folds to the same bits ('\r' | 0x20 is '-').
+func TestHeaderID(t *testing.T) {
+	for id, n := range fullNames {
+		if n == "" {
+			continue
+		}
+		for _, v := range []string{n, strings.ToLower(n), strings.ToUpper(n)} {
+			if got := headerID(v); got != hid(id) {
+				t.Errorf("headerID(%q) = %d, want %d", v, got, id)
+			}
+		}
+		for _, v := range []string{n + "x", n[:len(n)-1], "X" + n[1:], strings.ReplaceAll(n, "-", "\r")} {
+			if v == n || len(v) == 1 { // one letter is a compact form
+				continue
+			}
+			if got := headerID(v); got != hOther {
+				t.Errorf("headerID(%q) = %q, want none", v, fullNames[got])
+			}
+		}
+	}
+	for _, v := range []string{"", "z", "Max-Forwards", "User-Agent", "Min-SE", "P-Charging-Vector"} {
+		if got := headerID(v); got != hOther {
+			t.Errorf("headerID(%q) = %q, want none", v, fullNames[got])
+		}
+	}
+	if got := headerID("i"); got != hCallID {
+		t.Errorf("headerID(i) = %d", got)
+	}
+}

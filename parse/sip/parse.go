@@ -356,8 +356,9 @@ func ParseWith(b []byte, m *Message, o Options) error {
 		for len(name) > 0 && (name[len(name)-1] == ' ' || name[len(name)-1] == '\t') {
 			name = name[:len(name)-1]
 		}
+		id := headerID(name)
 		if o.Light {
-			if skipped = !lightHeader[headerID(name)]; skipped {
+			if skipped = !lightHeader[id]; skipped {
 				pos = next
 				continue
 			}
@@ -365,7 +366,7 @@ func ParseWith(b []byte, m *Message, o Options) error {
 		if !validName(name) {
 			m.problem(pos, fmt.Errorf("%w: bad header name %.40q", ErrBadHeader, name))
 		}
-		m.Headers = append(m.Headers, Header{Name: name, Value: trimSpace(line[c+1:]), Offset: pos})
+		m.Headers = append(m.Headers, Header{Name: name, Value: trimSpace(line[c+1:]), Offset: pos, id: id + 1})
 		pos = next
 	}
 	if bodyStart < 0 {
@@ -460,7 +461,7 @@ func (m *Message) hotHeaders() {
 	var seenCallID, seenFrom, seenTo, seenCSeq, seenCT bool
 	for i := range m.Headers {
 		h := &m.Headers[i]
-		switch headerID(h.Name) {
+		switch h.hid() {
 		case hCallID:
 			if !seenCallID {
 				seenCallID = true
@@ -558,7 +559,7 @@ func (m *Message) parseCSeq(h *Header) {
 func (m *Message) checkMandatory(off int) {
 	var have [hMax]bool
 	for i := range m.Headers {
-		have[headerID(m.Headers[i].Name)] = true
+		have[m.Headers[i].hid()] = true
 	}
 	for _, id := range []hid{hCallID, hFrom, hTo, hCSeq, hVia} {
 		if id == hVia && !m.Request {

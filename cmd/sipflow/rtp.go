@@ -11,6 +11,7 @@ import (
 	"github.com/sipflow/sipflow/convert/call"
 	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/sip"
 	"github.com/sipflow/sipflow/render/text"
 )
 
@@ -112,6 +113,11 @@ type mediaFeeder struct {
 func (f *mediaFeeder) Peek(m *capture.Message) { f.t.SIP(m) }
 func (f *mediaFeeder) SIP(m *capture.Message)  { f.b.Add(m) }
 func (f *mediaFeeder) Media(p *capture.Media)  { f.t.Media(p) }
+
+// PeekWants: the Tracker has no use for some messages (capture.PeekFilter).
+func (f *mediaFeeder) PeekWants(request bool, method sip.Method, status int, body bool) bool {
+	return f.t.PeekWants(request, method, status, body)
+}
 
 // OwnDuplicates: the Tracker checks its RTP streams for copies itself
 // (capture.OwnDuplicates), for a fraction of the reader's cost.

@@ -30,6 +30,10 @@ type sim struct {
 	callID  string        // Call-ID of the messages ("call-1" if empty)
 	fromLog bool          // the messages come from a text log
 	base    time.Duration // added to every time
+	// shadow, if set, gets the same media and only the messages it wants
+	// (PeekWants), as sipflow rtp's reader gives them: it must end with
+	// the same result as tr.
+	shadow *Tracker
 }
 
 func newSim(t *testing.T) *sim { return &sim{t: t, tr: NewTracker(Options{})} }
@@ -57,6 +61,9 @@ func (s *sim) sip(at time.Duration, src, dst netip.AddrPort, start, cseq, fromTa
 		s.t.Fatal(err)
 	}
 	s.tr.SIP(m)
+	if s.shadow != nil && s.shadow.PeekWants(m.SIP.Request, m.SIP.Method, m.SIP.StatusCode, len(m.SIP.Body) > 0) {
+		s.shadow.SIP(m)
+	}
 }
 
 // rtp sends n packets every 20 ms from src to dst starting at at.
@@ -521,5 +528,41 @@ func TestContainsFold(t *testing.T) {
 		if got := containsFold(tc.s, tc.sub); got != tc.want {
 			t.Errorf("containsFold(%q, %q) = %v", tc.s, tc.sub, got)
 		}
+	}
+}
+
+// TestPeekWants is the rule by which the reader of sipflow rtp leaves
+// messages out of Peek: only those without a body that are neither an
+// INVITE nor a BYE nor a final response, once the Tracker has its time base,
+// and never after a message from a text log (a message captured on the
+// wire marks a log's call as seen there). FuzzTracker checks that the
+// Tracker ends the same without them.
+func TestPeekWants(t *testing.T) {
+	s := newSim(t)
+	if !s.tr.PeekWants(true, sip.OPTIONS, 0, false) {
+		t.Error("the first message is left out: the time base would move")
+	}
+	s.call(rtpB, sdpBody(rtpB, "8"))
+	for _, tc := range []struct {
+		request bool
+		method  sip.Method
+		status  int
+		body    bool
+		want    bool
+	}{
+		{true, sip.INVITE, 0, false, true}, {true, sip.BYE, 0, false, true}, {false, sip.MethodOther, 200, false, true},
+		{false, sip.MethodOther, 500, false, true}, {true, sip.ACK, 0, true, true}, {false, sip.MethodOther, 183, true, true},
+		{true, sip.ACK, 0, false, false}, {true, sip.OPTIONS, 0, false, false}, {true, sip.REGISTER, 0, false, false},
+		{true, sip.CANCEL, 0, false, false}, {false, sip.MethodOther, 100, false, false}, {false, sip.MethodOther, 180, false, false},
+	} {
+		if got := s.tr.PeekWants(tc.request, tc.method, tc.status, tc.body); got != tc.want {
+			t.Errorf("PeekWants(%v, %v, %d, body %v) = %v", tc.request, tc.method, tc.status, tc.body, got)
+		}
+	}
+	s.fromLog = true
+	s.callID = "call-2"
+	s.call(rtpB, sdpBody(rtpB, "8"))
+	if !s.tr.PeekWants(false, sip.MethodOther, 180, false) {
+		t.Error("a message is left out after a text log's")
 	}
 }

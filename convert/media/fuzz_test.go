@@ -18,7 +18,9 @@ import (
 // at times that may go back. Properties: no panic; every stream holds no
 // more packets than were sent on its flow, and its lost count is expected
 // minus received; R and MOS stay in range (or are -1, not computed); every
-// problem has a kind with a name and words.
+// problem has a kind with a name and words; and a Tracker given only the
+// messages it wants (PeekWants, as the reader of sipflow rtp gives them)
+// ends with the same streams, figures and problems.
 func FuzzTracker(f *testing.F) {
 	f.Add([]byte("\x00\x00\x00\x08\x02\x64\x01\x08\x03\x00\x00\x00\x05\x14\x00\x01\x05\x14\x01\x00\x07\x05\x00\x01\x04\xff\x00\x00"), false)
 	f.Add([]byte("\x05\x14\x00\x01\x05\x14\x00\x01\x05\x14\x00\x01\x06\x01\x02\x03"), true)
@@ -27,7 +29,7 @@ func FuzzTracker(f *testing.F) {
 		netip.MustParseAddrPort("198.51.100.7:31000"), netip.MustParseAddrPort("[2001:db8::1]:7000")}
 	ptLists := []string{"8 101", "0", "18", "101", "96 13", "8 0 18 9 101"}
 	f.Fuzz(func(t *testing.T, script []byte, heuristic bool) {
-		s := &sim{t: t, tr: NewTracker(Options{Heuristic: heuristic})}
+		s := &sim{t: t, tr: NewTracker(Options{Heuristic: heuristic}), shadow: NewTracker(Options{Heuristic: heuristic})}
 		sent := map[[2]netip.AddrPort]int{}
 		var at time.Duration
 		seq := uint16(0)
@@ -48,13 +50,24 @@ func FuzzTracker(f *testing.F) {
 			case 0:
 				s.sip(at, uac, uas, "INVITE sip:b@x SIP/2.0", cseq, "A", "", body)
 			case 1:
+				if body == "" && x%2 == 0 {
+					s.sip(at, uas, uac, "SIP/2.0 180 Ringing", cseq, "A", ";tag=B", "")
+					break
+				}
 				s.sip(at, uas, uac, "SIP/2.0 183 Session Progress", cseq, "A", ";tag=B", body)
 			case 2:
 				s.sip(at, uas, uac, "SIP/2.0 200 OK", cseq, "A", ";tag=B", body)
 			case 3:
 				s.sip(at, uac, uas, "ACK sip:b@x SIP/2.0", strings.Replace(cseq, "INVITE", "ACK", 1), "A", ";tag=B", body)
 			case 4:
-				s.bye(at)
+				switch y % 5 {
+				case 0: // a message the media has no use for
+					s.sip(at, uac, uas, "OPTIONS sip:b@x SIP/2.0", "7 OPTIONS", "A", ";tag=B", "")
+				case 1: // the BYE refused
+					s.sip(at, uas, uac, "SIP/2.0 500 Request Out of Order", "2 BYE", "A", ";tag=B", "")
+				default:
+					s.bye(at)
+				}
 			default: // a datagram: RTP (5), RTCP (6) or what the script says (7)
 				n := min(len(script), int(y%40))
 				p := make([]byte, 12+n)
@@ -74,10 +87,19 @@ func FuzzTracker(f *testing.F) {
 				}
 				s.frame++
 				s.tr.Media(&capture.Media{File: "fuzz", Frame: s.frame, Time: t0.Add(at), Src: a, Dst: b, Payload: p})
+				s.shadow.Media(&capture.Media{File: "fuzz", Frame: s.frame, Time: t0.Add(at), Src: a, Dst: b, Payload: p})
 				sent[[2]netip.AddrPort{a, b}]++
 			}
 		}
-		res := s.tr.Finish()
+		res, shadow := s.tr.Finish(), s.shadow.Finish()
+		if len(shadow.Streams) != len(res.Streams) || len(shadow.Calls) != len(res.Calls) {
+			t.Fatalf("given the messages it wants: %d streams, %d calls; given all: %d, %d", len(shadow.Streams), len(shadow.Calls), len(res.Streams), len(res.Calls))
+		}
+		for id, cm := range res.Calls {
+			if got, want := callSummary(shadow.Calls[id]), callSummary(cm); got != want {
+				t.Fatalf("call %s given the messages it wants:\n%s\ngiven all:\n%s", id, got, want)
+			}
+		}
 		for _, st := range res.Streams {
 			if st.Packets > sent[[2]netip.AddrPort{st.Src, st.Dst}] {
 				t.Fatalf("stream %s -> %s: %d packets, %d sent", st.Src, st.Dst, st.Packets, sent[[2]netip.AddrPort{st.Src, st.Dst}])

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/parse/capture"
+	"github.com/sipflow/sipflow/parse/sip"
 )
 
 // feed hands a capture's SIP and media to a Tracker.
@@ -274,12 +275,21 @@ type ownFeed struct{ inlineFeed }
 
 func (*ownFeed) OwnDuplicates() bool { return true }
 
+// filterFeed is an ownFeed that lets the reader leave out of Peek what the
+// Tracker has no use for (capture.PeekFilter), as sipflow rtp does.
+type filterFeed struct{ ownFeed }
+
+func (f *filterFeed) PeekWants(request bool, method sip.Method, status int, body bool) bool {
+	return f.t.PeekWants(request, method, status, body)
+}
+
 // TestInlineSameResult reads every fixture with media both ways, serial
 // (the full parse, then the Tracker, on the handler goroutine) and inline,
 // and wants the same streams, figures and problems. Inline runs twice:
 // with the reader's check for copies, and with the Tracker's own
-// (capture.OwnDuplicates), which must drop the same copies.
-// pcapng-call.pcapng, captured on two interfaces, has 220 copies, among
+// (capture.OwnDuplicates), which must drop the same copies, and again with
+// the messages the Tracker has no use for left out of Peek
+// (capture.PeekFilter). pcapng-call.pcapng, captured on two interfaces, has 220 copies, among
 // them those of RFC 4733 end packets the sender repeats.
 func TestInlineSameResult(t *testing.T) {
 	var files []string
@@ -291,8 +301,8 @@ func TestInlineSameResult(t *testing.T) {
 		t.Fatalf("only %d fixtures", len(files))
 	}
 	for _, f := range files {
-		for _, own := range []bool{false, true} {
-			t.Run(fmt.Sprintf("%s/own=%v", filepath.Base(f), own), func(t *testing.T) {
+		for _, mode := range []string{"inline", "own", "filter"} {
+			t.Run(filepath.Base(f)+"/"+mode, func(t *testing.T) {
 				str := NewTracker(Options{})
 				sst, err := capture.ReadFile(context.Background(), f, capture.Options{Media: true}, feed{str})
 				if err != nil {
@@ -300,9 +310,12 @@ func TestInlineSameResult(t *testing.T) {
 				}
 				serial := str.Finish()
 				tr := NewTracker(Options{})
-				in := &ownFeed{inlineFeed{t: tr}}
+				in := &filterFeed{ownFeed{inlineFeed{t: tr}}}
 				var h capture.Handler = &in.inlineFeed
-				if own {
+				switch mode {
+				case "own":
+					h = &in.ownFeed
+				case "filter":
 					h = in
 				}
 				st, err := capture.ReadFile(context.Background(), f, capture.Options{Media: true}, h)

@@ -243,7 +243,7 @@ type Tracker struct {
 	srSeen   map[uint32]time.Time   // SR NTP middle 32 bits -> capture time
 	report   rtp.Report
 	hdr      rtp.Fixed
-	noSIP    int
+	logSeen  bool    // SIP has had a message from a text log
 	jbMs     float64 // Options.JitterBuffer in ms
 	// the streams that have copies (capture.OwnDuplicates), and copies
 	// given back by streams gone silent, for new streams
@@ -343,8 +343,10 @@ func (t *Tracker) recentSlot(k key4) **flow {
 func (t *Tracker) SIP(m *capture.Message) {
 	t.ms(m.Time.UnixNano())
 	s := &m.SIP
+	if m.FromLog {
+		t.logSeen = true
+	}
 	if s.CallID == "" {
-		t.noSIP++
 		return
 	}
 	c := t.calls[s.CallID]
@@ -417,6 +419,16 @@ func (t *Tracker) SIP(m *capture.Message) {
 			}
 		}
 	}
+}
+
+// PeekWants says which messages SIP has no use for (capture.PeekFilter):
+// one without a body that is neither an INVITE nor a BYE, nor a final
+// response, changes nothing once the Tracker has its time base, unless a
+// text log gave it a call (a message captured on the wire then marks the
+// call as seen there). That is OPTIONS, REGISTER, ACK, CANCEL and every
+// provisional response without SDP.
+func (t *Tracker) PeekWants(request bool, method sip.Method, status int, body bool) bool {
+	return body || !t.haveBase || t.logSeen || (request && (method == sip.INVITE || method == sip.BYE)) || (!request && status >= 200)
 }
 
 // hopCaller is the caller's address on a hop.

@@ -165,6 +165,19 @@ type Inline interface {
 	Peek(m *Message)
 }
 
+// PeekFilter is an Inline handler with no use in Peek for some messages,
+// which it can tell from the start line and whether a body follows the
+// headers. The reader does not parse those for Peek; SIP gets every message
+// all the same. On a trunk, OPTIONS and REGISTER, ACKs and provisional
+// responses are half of the messages.
+type PeekFilter interface {
+	Inline
+	// PeekWants reports whether Peek needs a request of method, or a
+	// response of status, with a body or without. body is true when the
+	// reader cannot tell.
+	PeekWants(request bool, method sip.Method, status int, body bool) bool
+}
+
 // Serial returns h as a Handler that runs on one goroutine: for an Inline
 // handler each message goes to Peek and then SIP; any other h is returned as
 // it is. Readers that deliver everything from one goroutine (text logs, the

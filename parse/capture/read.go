@@ -96,7 +96,8 @@ type reader struct {
 	// inline is h when it is an Inline handler: SIP is parsed and peeked,
 	// and media handled, on the reading goroutine (see Inline)
 	inline Inline
-	media  Media // reused for each inline media call
+	filter PeekFilter // the inline handler, if it has no use for some messages
+	media  Media      // reused for each inline media call
 	// ownDups says the inline handler checks the media for copies itself
 	// (OwnDuplicates), with dups for what it does not check
 	ownDups bool
@@ -127,6 +128,7 @@ func read(ctx context.Context, name string, pr *pcap.Reader, opts Options, h Han
 	r := &reader{file: name, opts: opts, h: h, dec: packet.NewDecoder(), tls: map[tcp.Key]int{}}
 	r.stats.Files = 1
 	r.inline, _ = h.(Inline)
+	r.filter, _ = h.(PeekFilter)
 	r.media.File = name
 	if od, ok := h.(OwnDuplicates); ok && r.inline != nil && opts.Media && !opts.KeepDuplicates && od.OwnDuplicates() {
 		r.ownDups = true
@@ -439,10 +441,32 @@ func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrP
 	r.cur.sips = append(r.cur.sips, pending{
 		raw: raw, offset: r.offset, frame: frame, ts: ts, src: src, dst: dst, tr: tr, enc: enc,
 	})
-	if r.inline != nil {
+	if r.inline != nil && (r.filter == nil || r.peekWants(raw)) {
 		r.peek(raw, frame, ts, src, dst, tr, enc)
 	}
 	r.queued()
+}
+
+// peekWants asks the PeekFilter about a message from its start line (which
+// the reader has checked) and whether bytes follow the blank line that ends
+// its headers.
+func (r *reader) peekWants(b []byte) bool {
+	body := true
+	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
+		body = i+4 < len(b)
+	}
+	if len(b) > 11 && string(b[:8]) == "SIP/2.0 " {
+		d := b[8:11]
+		if d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9' {
+			return true
+		}
+		return r.filter.PeekWants(false, sip.MethodOther, int(d[0]-'0')*100+int(d[1]-'0')*10+int(d[2]-'0'), body)
+	}
+	sp := bytes.IndexByte(b, ' ')
+	if sp <= 0 {
+		return true
+	}
+	return r.filter.PeekWants(true, sip.ParseMethod(b[:sp]), 0, body)
 }
 
 // ownMedia hands a media datagram to an inline handler that checks it for

@@ -345,6 +345,19 @@ func ParseWith(b []byte, m *Message, o Options) error {
 			pos = next
 			continue
 		}
+		if o.Light {
+			// every header Light keeps starts with one of these letters
+			// (Call-ID i, CSeq, Content-Type c, Content-Length l, From f,
+			// To t): the others are passed over before the colon is looked
+			// for.
+			switch line[0] | 0x20 {
+			case 'c', 'i', 'l', 'f', 't':
+			default:
+				skipped = true
+				pos = next
+				continue
+			}
+		}
 		c := strings.IndexByte(line, ':')
 		if c < 0 {
 			m.problem(pos, fmt.Errorf("%w: no colon in %.40q", ErrBadHeader, line))

@@ -119,12 +119,23 @@ func isAlpha(c byte) bool { return c|0x20 >= 'a' && c|0x20 <= 'z' }
 // ISO-8859-1); quoted ones are unescaped. The error wraps ErrBadAddress;
 // the Addr always holds Raw and what could be read (Tag included).
 func ParseAddr(s string) (Addr, error) {
-	a := Addr{Raw: s}
+	a, uri, err := splitAddr(s)
+	if uri != "" {
+		var uerr error
+		if a.URI, uerr = ParseURI(uri); uerr != nil && err == nil {
+			err = uerr
+		}
+	}
+	return a, err
+}
+
+// splitAddr is ParseAddr but for the URI, which it returns unparsed.
+func splitAddr(s string) (a Addr, uri string, err error) {
+	a = Addr{Raw: s}
 	t := trimSpace(s)
 	if t == "" {
-		return a, fmt.Errorf("%w: empty", ErrBadAddress)
+		return a, "", fmt.Errorf("%w: empty", ErrBadAddress)
 	}
-	var err error
 	setErr := func(e error) {
 		if err == nil {
 			err = e
@@ -135,7 +146,7 @@ func ParseAddr(s string) (Addr, error) {
 		disp, n, ok := unquote(t)
 		a.Display = disp
 		if !ok {
-			return a, fmt.Errorf("%w: unterminated quoted display name in %.40q", ErrBadAddress, s)
+			return a, "", fmt.Errorf("%w: unterminated quoted display name in %.40q", ErrBadAddress, s)
 		}
 		t = trimSpace(t[n:])
 		if t == "" || t[0] != '<' {
@@ -148,7 +159,7 @@ func ParseAddr(s string) (Addr, error) {
 		t = t[i:]
 		angle = true
 	}
-	var uri, params string
+	var params string
 	if angle {
 		end := strings.IndexByte(t, '>')
 		if end < 0 {
@@ -178,13 +189,7 @@ func ParseAddr(s string) (Addr, error) {
 	if uri == "" && err == nil {
 		setErr(fmt.Errorf("%w: no URI in %.40q", ErrBadAddress, s))
 	}
-	if uri != "" {
-		var uerr error
-		if a.URI, uerr = ParseURI(uri); uerr != nil {
-			setErr(uerr)
-		}
-	}
-	return a, err
+	return a, uri, err
 }
 
 // unquote reads a quoted-string at the start of t and returns its content

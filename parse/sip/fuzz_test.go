@@ -14,9 +14,9 @@ func lightDiff(l, m *Message) string {
 		return "start line"
 	case l.CallID != m.CallID:
 		return "Call-ID"
-	case l.From.Tag != m.From.Tag || l.From.URI.User != m.From.URI.User:
+	case l.From.Tag != m.From.Tag || l.From.Params != m.From.Params || l.From.Display != m.From.Display || l.From.URI != (URI{}):
 		return "From"
-	case m.Request && m.Method == INVITE && (l.To.Tag != m.To.Tag || l.To.URI.User != m.To.URI.User):
+	case m.Request && m.Method == INVITE && (l.To.Tag != m.To.Tag || l.To.Params != m.To.Params || l.To.URI != (URI{})):
 		return "To"
 	case l.CSeq != m.CSeq || l.CSeqMethod != m.CSeqMethod || l.CSeqMethodName != m.CSeqMethodName:
 		return "CSeq"

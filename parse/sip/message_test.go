@@ -622,8 +622,8 @@ func TestReuseAndClone(t *testing.T) {
 }
 
 // TestLight parses with Options.Light: the fields a media analysis reads
-// are those of the full parse; To, Via, the Request-URI and the headers it
-// does not keep stay empty, and a folded line of a skipped header is not
+// are those of the full parse; To, Via, the Request-URI, the URIs of From
+// and To, and the headers it does not keep stay empty, and a folded line of a skipped header is not
 // taken for part of the header before it.
 func TestLight(t *testing.T) {
 	folded := "INVITE sip:bob@example.com SIP/2.0\r\n" +
@@ -650,8 +650,8 @@ func TestLight(t *testing.T) {
 				t.Errorf("%s differs from the full parse", d)
 			}
 			invite := full.Request && full.Method == INVITE
-			if (light.To.URI.Host != "") != invite || len(light.Via) != 0 || light.RequestURI.Host != "" {
-				t.Errorf("To %q (INVITE: %v), %d Via, Request-URI %q: want only an INVITE's To", light.To.URI.Host, invite, len(light.Via), light.RequestURI.Host)
+			if (light.To.Raw != "") != invite || len(light.Via) != 0 || light.RequestURI.Host != "" || light.From.URI.Host != "" {
+				t.Errorf("To %q (INVITE: %v), %d Via, Request-URI %q, From URI %q: want only an INVITE's To, no URI", light.To.Raw, invite, len(light.Via), light.RequestURI.Host, light.From.URI.Host)
 			}
 			for _, h := range light.Headers {
 				if !lightHeader[headerID(h.Name)] {

@@ -207,6 +207,9 @@ func MessageLen(b []byte) (n int, complete bool, err error) {
 		if pos > maxHeaders {
 			return 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, pos)
 		}
+		if f := line[0] | 0x20; f != 'l' && f != 'c' {
+			continue // not Content-Length (l), whose name starts the line
+		}
 		c := bytes.IndexByte(line, ':')
 		if c < 0 {
 			continue
@@ -271,7 +274,7 @@ type Options struct {
 	// Light parses only what a media analysis reads: the start line (not
 	// the Request-URI), Call-ID, From, CSeq, Content-Type, Content-Length,
 	// the To of an INVITE (a new dialog has no To tag), and the body (with
-	// its SDP). Headers holds those headers alone; Via, RequestURI and the
+	// its SDP). From and To are read without their URI. Headers holds those headers alone; Via, RequestURI and the
 	// To of other messages stay empty, and no missing header is reported. It
 	// costs about half a full parse, for a reader that must see a
 	// message's SDP at once and leaves the full parse to another goroutine.
@@ -487,7 +490,7 @@ func (m *Message) hotHeaders() {
 			if !seenFrom {
 				seenFrom = true
 				var err error
-				if m.From, err = ParseAddr(h.Value); err != nil {
+				if m.From, err = m.parseAddr(h.Value); err != nil {
 					//lint:ignore ST1005 the header's name, as on the wire, starts the problem
 					m.problem(h.Offset, fmt.Errorf("From: %w", err))
 				}
@@ -499,7 +502,7 @@ func (m *Message) hotHeaders() {
 			if !seenTo {
 				seenTo = true
 				var err error
-				if m.To, err = ParseAddr(h.Value); err != nil {
+				if m.To, err = m.parseAddr(h.Value); err != nil {
 					//lint:ignore ST1005 the header's name, as on the wire, starts the problem
 					m.problem(h.Offset, fmt.Errorf("To: %w", err))
 				}
@@ -531,6 +534,15 @@ func (m *Message) hotHeaders() {
 			}
 		}
 	}
+}
+
+// parseAddr is ParseAddr, without the URI for Options.Light.
+func (m *Message) parseAddr(v string) (Addr, error) {
+	if m.light {
+		a, _, err := splitAddr(v)
+		return a, err
+	}
+	return ParseAddr(v)
 }
 
 func (m *Message) parseCSeq(h *Header) {

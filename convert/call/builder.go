@@ -94,6 +94,7 @@ type Builder struct {
 	now     time.Time
 	swept   time.Time
 	corrHs  []string // lower-case header names
+	corrLen uint64   // bit n set: a name in corrHs is n bytes long (n < 64)
 	keyBuf  []corrKey
 	scratch scratch
 }
@@ -116,7 +117,9 @@ func NewBuilder(opts Options, emit func(*Call)) *Builder {
 	}
 	b := &Builder{opts: opts, emit: emit, byKey: make(map[corrKey]*active)}
 	for _, h := range hs {
-		b.corrHs = append(b.corrHs, strings.ToLower(h))
+		l := strings.ToLower(h)
+		b.corrHs = append(b.corrHs, l)
+		b.corrLen |= 1 << min(len(l), 63)
 	}
 	return b
 }
@@ -301,6 +304,9 @@ func (b *Builder) keysOf(s *sip.Message) []corrKey {
 	}
 	for i := range s.Headers {
 		h := &s.Headers[i]
+		if b.corrLen&(1<<min(len(h.Name), 63)) == 0 {
+			continue // no correlation header is that long
+		}
 		for _, name := range b.corrHs {
 			if len(name) != len(h.Name) || !strings.EqualFold(name, h.Name) {
 				continue

@@ -407,23 +407,31 @@ func (r *reader) hepPacket(b []byte, frame int, ts time.Time) {
 // running to the end of the datagram.
 func (r *reader) datagram(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
 	for len(b) > 0 {
-		n, complete, err := sip.MessageLen(b)
+		body, n, complete, err := sip.MessageFrame(b)
 		if err == nil && complete && n < len(b) {
 			rest := bytes.TrimLeft(b[n:], "\r\n")
 			if sip.IsStart(rest) {
-				r.deliver(b[:n], frame, ts, src, dst, tr, enc)
+				r.deliver(b[:n], frame, ts, src, dst, tr, enc, n > body)
 				b = rest
 				continue
 			}
 		}
-		r.deliver(b, frame, ts, src, dst, tr, enc)
+		// the whole datagram: a body unless its headers end it
+		r.deliver(b, frame, ts, src, dst, tr, enc, err != nil || !complete || len(b) > body)
 		return
 	}
 }
 
+// mayHaveBody says whether bytes follow the blank line that ends the
+// headers of the message b (true when there is none).
+func mayHaveBody(b []byte) bool {
+	i := bytes.Index(b, []byte("\r\n\r\n"))
+	return i < 0 || i+4 < len(b)
+}
+
 // deliver copies one message's bytes (the one copy out of the read
 // buffers) and queues it for the handler stage.
-func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
+func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap, body bool) {
 	var raw []byte
 	if r.opts.ReuseMessages {
 		if v, ok := r.raws.Get().(*[]byte); ok && cap(*v) >= len(b) {
@@ -441,20 +449,15 @@ func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrP
 	r.cur.sips = append(r.cur.sips, pending{
 		raw: raw, offset: r.offset, frame: frame, ts: ts, src: src, dst: dst, tr: tr, enc: enc,
 	})
-	if r.inline != nil && (r.filter == nil || r.peekWants(raw)) {
+	if r.inline != nil && (r.filter == nil || r.peekWants(raw, body)) {
 		r.peek(raw, frame, ts, src, dst, tr, enc)
 	}
 	r.queued()
 }
 
 // peekWants asks the PeekFilter about a message from its start line (which
-// the reader has checked) and whether bytes follow the blank line that ends
-// its headers.
-func (r *reader) peekWants(b []byte) bool {
-	body := true
-	if i := bytes.Index(b, []byte("\r\n\r\n")); i >= 0 {
-		body = i+4 < len(b)
-	}
+// the reader has checked) and whether it may have a body.
+func (r *reader) peekWants(b []byte, body bool) bool {
 	if len(b) > 11 && string(b[:8]) == "SIP/2.0 " {
 		d := b[8:11]
 		if d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9' {

@@ -253,7 +253,7 @@ func (r *reader) sipStream(s *tcp.Stream, st *streamState, final bool) bool {
 
 func (r *reader) tcpDeliver(s *tcp.Stream, b []byte, tr Transport) {
 	f, ts := s.FrameAt(len(b) - 1)
-	r.deliver(b, f, ts, s.Key.Src, s.Key.Dst, tr, r.streamEncap())
+	r.deliver(b, f, ts, s.Key.Src, s.Key.Dst, tr, r.streamEncap(), mayHaveBody(b))
 }
 
 // streamEncap is the encapsulation of the current frame (tunnels).
@@ -316,7 +316,7 @@ func (r *reader) wsStream(s *tcp.Stream, st *streamState) bool {
 	if done && (op == ws.OpText || op == ws.OpBinary) {
 		if t := bytes.TrimLeft(payload, "\r\n"); sip.IsStart(t) {
 			fr, ts := s.FrameAt(n - 1)
-			r.deliver(t, fr, ts, s.Key.Src, s.Key.Dst, WS, r.streamEncap())
+			r.deliver(t, fr, ts, s.Key.Src, s.Key.Dst, WS, r.streamEncap(), mayHaveBody(t))
 		}
 	}
 	s.Consume(n)

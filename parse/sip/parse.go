@@ -176,25 +176,33 @@ func IsStart(b []byte) bool {
 // needed; n <= len(b) always. err wraps ErrNotSIP when b does not begin with
 // a start line (the caller resynchronises), or ErrBadContentLength.
 func MessageLen(b []byte) (n int, complete bool, err error) {
+	_, n, complete, err = MessageFrame(b)
+	return n, complete, err
+}
+
+// MessageFrame is MessageLen that also says where the body starts: the
+// message is b[:n], its body b[body:n] (empty without Content-Length). body
+// is 0 when the message is not complete.
+func MessageFrame(b []byte) (body, n int, complete bool, err error) {
 	le := checkStart(b, false)
 	switch le {
 	case startNeedMore:
-		return 0, false, nil
+		return 0, 0, false, nil
 	case startBad:
-		return 0, false, fmt.Errorf("%w: no start line at %.20q", ErrNotSIP, b[:min(len(b), 20)])
+		return 0, 0, false, fmt.Errorf("%w: no start line at %.20q", ErrNotSIP, b[:min(len(b), 20)])
 	}
 	pos := le + 1
 	cl := -1
 	for {
 		if pos >= len(b) {
-			return 0, false, nil
+			return 0, 0, false, nil
 		}
 		j := bytes.IndexByte(b[pos:], '\n')
 		if j < 0 {
 			if len(b) > maxHeaders {
-				return 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, len(b))
+				return 0, 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, len(b))
 			}
-			return 0, false, nil
+			return 0, 0, false, nil
 		}
 		line := b[pos : pos+j]
 		if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -205,7 +213,7 @@ func MessageLen(b []byte) (n int, complete bool, err error) {
 			break
 		}
 		if pos > maxHeaders {
-			return 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, pos)
+			return 0, 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, pos)
 		}
 		if f := line[0] | 0x20; f != 'l' && f != 'c' {
 			continue // not Content-Length (l), whose name starts the line
@@ -221,10 +229,10 @@ func MessageLen(b []byte) (n int, complete bool, err error) {
 		}
 		v, ok := atoi(bytes.Trim(line[c+1:], " \t"))
 		if !ok || v > maxBody {
-			return 0, false, fmt.Errorf("%w: %.20q", ErrBadContentLength, line[c+1:])
+			return 0, 0, false, fmt.Errorf("%w: %.20q", ErrBadContentLength, line[c+1:])
 		}
 		if cl >= 0 && cl != v {
-			return 0, false, fmt.Errorf("%w: two values %d and %d", ErrBadContentLength, cl, v)
+			return 0, 0, false, fmt.Errorf("%w: two values %d and %d", ErrBadContentLength, cl, v)
 		}
 		cl = v
 	}
@@ -232,9 +240,9 @@ func MessageLen(b []byte) (n int, complete bool, err error) {
 		cl = 0
 	}
 	if pos+cl > len(b) {
-		return 0, false, nil
+		return 0, 0, false, nil
 	}
-	return pos + cl, true, nil
+	return pos, pos + cl, true, nil
 }
 
 // atoi reads a non-negative decimal int, refusing overflow and empty input.

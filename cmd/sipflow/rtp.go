@@ -11,7 +11,6 @@ import (
 	"github.com/sipflow/sipflow/convert/call"
 	"github.com/sipflow/sipflow/convert/media"
 	"github.com/sipflow/sipflow/parse/capture"
-	"github.com/sipflow/sipflow/parse/sip"
 	"github.com/sipflow/sipflow/render/text"
 )
 
@@ -115,9 +114,7 @@ func (f *mediaFeeder) SIP(m *capture.Message)  { f.b.Add(m) }
 func (f *mediaFeeder) Media(p *capture.Media)  { f.t.Media(p) }
 
 // PeekWants: the Tracker has no use for some messages (capture.PeekFilter).
-func (f *mediaFeeder) PeekWants(request bool, method sip.Method, status int, body bool) bool {
-	return f.t.PeekWants(request, method, status, body)
-}
+func (f *mediaFeeder) PeekWants(pi capture.PeekInfo) bool { return f.t.PeekWants(pi) }
 
 // OwnDuplicates: the Tracker checks its RTP streams for copies itself
 // (capture.OwnDuplicates), for a fraction of the reader's cost.

@@ -61,7 +61,8 @@ func (s *sim) sip(at time.Duration, src, dst netip.AddrPort, start, cseq, fromTa
 		s.t.Fatal(err)
 	}
 	s.tr.SIP(m)
-	if s.shadow != nil && s.shadow.PeekWants(m.SIP.Request, m.SIP.Method, m.SIP.StatusCode, len(m.SIP.Body) > 0) {
+	if s.shadow != nil && s.shadow.PeekWants(capture.PeekInfo{Request: m.SIP.Request, Method: m.SIP.Method, Status: m.SIP.StatusCode,
+		CSeqMethod: m.SIP.CSeqMethod, Body: len(m.SIP.Body) > 0}) {
 		s.shadow.SIP(m)
 	}
 }
@@ -532,37 +533,44 @@ func TestContainsFold(t *testing.T) {
 }
 
 // TestPeekWants is the rule by which the reader of sipflow rtp leaves
-// messages out of Peek: only those without a body that are neither an
-// INVITE nor a BYE nor a final response, once the Tracker has its time base,
-// and never after a message from a text log (a message captured on the
-// wire marks a log's call as seen there). FuzzTracker checks that the
-// Tracker ends the same without them.
+// messages out of Peek: without a body, all but an INVITE, a BYE, a 2xx to
+// an INVITE and a final refusal of a BYE, or one whose CSeq the reader could
+// not read; never the first message (the Tracker's time base), nor after
+// a message from a text log (a message captured on the wire marks a log's
+// call as seen there). FuzzTracker checks that the Tracker ends the same
+// without them.
 func TestPeekWants(t *testing.T) {
 	s := newSim(t)
-	if !s.tr.PeekWants(true, sip.OPTIONS, 0, false) {
+	if !s.tr.PeekWants(capture.PeekInfo{Request: true, Method: sip.OPTIONS}) {
 		t.Error("the first message is left out: the time base would move")
 	}
 	s.call(rtpB, sdpBody(rtpB, "8"))
+	req := func(m sip.Method, body bool) capture.PeekInfo {
+		return capture.PeekInfo{Request: true, Method: m, CSeqMethod: m, Body: body}
+	}
+	resp := func(status int, m sip.Method, body bool) capture.PeekInfo {
+		return capture.PeekInfo{Status: status, CSeqMethod: m, Body: body}
+	}
 	for _, tc := range []struct {
-		request bool
-		method  sip.Method
-		status  int
-		body    bool
-		want    bool
+		pi   capture.PeekInfo
+		want bool
 	}{
-		{true, sip.INVITE, 0, false, true}, {true, sip.BYE, 0, false, true}, {false, sip.MethodOther, 200, false, true},
-		{false, sip.MethodOther, 500, false, true}, {true, sip.ACK, 0, true, true}, {false, sip.MethodOther, 183, true, true},
-		{true, sip.ACK, 0, false, false}, {true, sip.OPTIONS, 0, false, false}, {true, sip.REGISTER, 0, false, false},
-		{true, sip.CANCEL, 0, false, false}, {false, sip.MethodOther, 100, false, false}, {false, sip.MethodOther, 180, false, false},
+		{req(sip.INVITE, false), true}, {req(sip.BYE, false), true}, {resp(200, sip.INVITE, false), true},
+		{resp(500, sip.BYE, false), true}, {req(sip.ACK, true), true}, {resp(183, sip.INVITE, true), true},
+		{resp(200, sip.MethodOther, false), true}, {resp(486, sip.MethodOther, false), true},
+		{req(sip.ACK, false), false}, {req(sip.OPTIONS, false), false}, {req(sip.REGISTER, false), false},
+		{req(sip.CANCEL, false), false}, {resp(100, sip.INVITE, false), false}, {resp(180, sip.INVITE, false), false},
+		{resp(200, sip.BYE, false), false}, {resp(200, sip.OPTIONS, false), false}, {resp(401, sip.REGISTER, false), false},
+		{resp(486, sip.INVITE, false), false}, {resp(200, sip.CANCEL, false), false},
 	} {
-		if got := s.tr.PeekWants(tc.request, tc.method, tc.status, tc.body); got != tc.want {
-			t.Errorf("PeekWants(%v, %v, %d, body %v) = %v", tc.request, tc.method, tc.status, tc.body, got)
+		if got := s.tr.PeekWants(tc.pi); got != tc.want {
+			t.Errorf("PeekWants(%+v) = %v", tc.pi, got)
 		}
 	}
 	s.fromLog = true
 	s.callID = "call-2"
 	s.call(rtpB, sdpBody(rtpB, "8"))
-	if !s.tr.PeekWants(false, sip.MethodOther, 180, false) {
+	if !s.tr.PeekWants(resp(180, sip.INVITE, false)) {
 		t.Error("a message is left out after a text log's")
 	}
 }

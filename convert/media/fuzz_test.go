@@ -60,11 +60,17 @@ func FuzzTracker(f *testing.F) {
 			case 3:
 				s.sip(at, uac, uas, "ACK sip:b@x SIP/2.0", strings.Replace(cseq, "INVITE", "ACK", 1), "A", ";tag=B", body)
 			case 4:
-				switch y % 5 {
-				case 0: // a message the media has no use for
+				switch y % 8 {
+				case 0: // messages the media has no use for
 					s.sip(at, uac, uas, "OPTIONS sip:b@x SIP/2.0", "7 OPTIONS", "A", ";tag=B", "")
-				case 1: // the BYE refused
+				case 1:
+					s.sip(at, uas, uac, "SIP/2.0 200 OK", "7 OPTIONS", "A", ";tag=B", "")
+				case 2:
+					s.sip(at, uas, uac, "SIP/2.0 486 Busy Here", cseq, "A", ";tag=B", "")
+				case 3: // the BYE refused, or accepted
 					s.sip(at, uas, uac, "SIP/2.0 500 Request Out of Order", "2 BYE", "A", ";tag=B", "")
+				case 4:
+					s.sip(at, uas, uac, "SIP/2.0 200 OK", "2 BYE", "A", ";tag=B", "")
 				default:
 					s.bye(at)
 				}

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/sipflow/sipflow/parse/capture"
-	"github.com/sipflow/sipflow/parse/sip"
 )
 
 // feed hands a capture's SIP and media to a Tracker.
@@ -279,9 +278,7 @@ func (*ownFeed) OwnDuplicates() bool { return true }
 // Tracker has no use for (capture.PeekFilter), as sipflow rtp does.
 type filterFeed struct{ ownFeed }
 
-func (f *filterFeed) PeekWants(request bool, method sip.Method, status int, body bool) bool {
-	return f.t.PeekWants(request, method, status, body)
-}
+func (f *filterFeed) PeekWants(pi capture.PeekInfo) bool { return f.t.PeekWants(pi) }
 
 // TestInlineSameResult reads every fixture with media both ways, serial
 // (the full parse, then the Tracker, on the handler goroutine) and inline,

@@ -421,14 +421,32 @@ func (t *Tracker) SIP(m *capture.Message) {
 	}
 }
 
-// PeekWants says which messages SIP has no use for (capture.PeekFilter):
-// one without a body that is neither an INVITE nor a BYE, nor a final
-// response, changes nothing once the Tracker has its time base, unless a
-// text log gave it a call (a message captured on the wire then marks the
-// call as seen there). That is OPTIONS, REGISTER, ACK, CANCEL and every
-// provisional response without SDP.
-func (t *Tracker) PeekWants(request bool, method sip.Method, status int, body bool) bool {
-	return body || !t.haveBase || t.logSeen || (request && (method == sip.INVITE || method == sip.BYE)) || (!request && status >= 200)
+// PeekWants says which messages SIP has no use for (capture.PeekFilter).
+// Without a body, only an INVITE, a BYE, a 2xx to an INVITE and a final
+// refusal of a BYE change anything; and every message counts for the first
+// (the Tracker's time base), or after a message from a text log (a message
+// captured on the wire then marks the log's call as seen there). That
+// leaves out OPTIONS, REGISTER, ACK and CANCEL, with their answers,
+// provisional responses without SDP, a 200 to a BYE and the failures of
+// an INVITE.
+func (t *Tracker) PeekWants(pi capture.PeekInfo) bool {
+	switch {
+	case pi.Body || !t.haveBase || t.logSeen:
+		return true
+	case pi.Request:
+		return pi.Method == sip.INVITE || pi.Method == sip.BYE
+	case pi.Status < 200:
+		return false
+	}
+	switch pi.CSeqMethod {
+	case sip.INVITE:
+		return pi.Status < 300
+	case sip.BYE:
+		return pi.Status >= 300
+	case sip.MethodOther:
+		return true // the reader could not tell
+	}
+	return false
 }
 
 // hopCaller is the caller's address on a hop.

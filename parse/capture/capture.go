@@ -166,16 +166,25 @@ type Inline interface {
 }
 
 // PeekFilter is an Inline handler with no use in Peek for some messages,
-// which it can tell from the start line and whether a body follows the
-// headers. The reader does not parse those for Peek; SIP gets every message
-// all the same. On a trunk, OPTIONS and REGISTER, ACKs and provisional
-// responses are half of the messages.
+// which it can tell from what the reader finds before parsing them
+// (PeekInfo). The reader does not parse those for Peek; SIP gets every
+// message all the same. On a trunk, OPTIONS and REGISTER with their
+// answers, ACKs, provisional responses and the answers to BYE are three
+// messages in four.
 type PeekFilter interface {
 	Inline
-	// PeekWants reports whether Peek needs a request of method, or a
-	// response of status, with a body or without. body is true when the
-	// reader cannot tell.
-	PeekWants(request bool, method sip.Method, status int, body bool) bool
+	PeekWants(PeekInfo) bool
+}
+
+// PeekInfo is what the reader knows of a message before parsing it.
+type PeekInfo struct {
+	Request bool
+	Method  sip.Method // of a request
+	Status  int        // of a response
+	// CSeqMethod is the method of the CSeq, MethodOther when the reader
+	// cannot tell (see sip.Frame).
+	CSeqMethod sip.Method
+	Body       bool // the message may have a body
 }
 
 // Serial returns h as a Handler that runs on one goroutine: for an Inline

@@ -407,31 +407,32 @@ func (r *reader) hepPacket(b []byte, frame int, ts time.Time) {
 // running to the end of the datagram.
 func (r *reader) datagram(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap) {
 	for len(b) > 0 {
-		body, n, complete, err := sip.MessageFrame(b)
-		if err == nil && complete && n < len(b) {
-			rest := bytes.TrimLeft(b[n:], "\r\n")
+		f, complete, err := sip.MessageFrame(b)
+		if err == nil && complete && f.Len < len(b) {
+			rest := bytes.TrimLeft(b[f.Len:], "\r\n")
 			if sip.IsStart(rest) {
-				r.deliver(b[:n], frame, ts, src, dst, tr, enc, n > body)
+				r.deliver(b[:f.Len], frame, ts, src, dst, tr, enc, f.Len > f.Body, f.CSeqMethod)
 				b = rest
 				continue
 			}
 		}
 		// the whole datagram: a body unless its headers end it
-		r.deliver(b, frame, ts, src, dst, tr, enc, err != nil || !complete || len(b) > body)
+		r.deliver(b, frame, ts, src, dst, tr, enc, err != nil || !complete || len(b) > f.Body, f.CSeqMethod)
 		return
 	}
 }
 
-// mayHaveBody says whether bytes follow the blank line that ends the
-// headers of the message b (true when there is none).
-func mayHaveBody(b []byte) bool {
-	i := bytes.Index(b, []byte("\r\n\r\n"))
-	return i < 0 || i+4 < len(b)
+// frameHints are deliver's hints for a message b of a stream: whether
+// bytes follow the blank line that ends its headers (true when there is
+// none), and its CSeq method if MessageFrame can tell.
+func frameHints(b []byte) (body bool, cseq sip.Method) {
+	f, complete, err := sip.MessageFrame(b)
+	return err != nil || !complete || len(b) > f.Body, f.CSeqMethod
 }
 
 // deliver copies one message's bytes (the one copy out of the read
 // buffers) and queues it for the handler stage.
-func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap, body bool) {
+func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrPort, tr Transport, enc Encap, body bool, cseq sip.Method) {
 	var raw []byte
 	if r.opts.ReuseMessages {
 		if v, ok := r.raws.Get().(*[]byte); ok && cap(*v) >= len(b) {
@@ -449,27 +450,30 @@ func (r *reader) deliver(b []byte, frame int, ts time.Time, src, dst netip.AddrP
 	r.cur.sips = append(r.cur.sips, pending{
 		raw: raw, offset: r.offset, frame: frame, ts: ts, src: src, dst: dst, tr: tr, enc: enc,
 	})
-	if r.inline != nil && (r.filter == nil || r.peekWants(raw, body)) {
+	if r.inline != nil && (r.filter == nil || r.peekWants(raw, body, cseq)) {
 		r.peek(raw, frame, ts, src, dst, tr, enc)
 	}
 	r.queued()
 }
 
 // peekWants asks the PeekFilter about a message from its start line (which
-// the reader has checked) and whether it may have a body.
-func (r *reader) peekWants(b []byte, body bool) bool {
+// the reader has checked), its CSeq method and whether it may have a body.
+func (r *reader) peekWants(b []byte, body bool, cseq sip.Method) bool {
+	pi := PeekInfo{CSeqMethod: cseq, Body: body}
 	if len(b) > 11 && string(b[:8]) == "SIP/2.0 " {
 		d := b[8:11]
 		if d[0] < '0' || d[0] > '9' || d[1] < '0' || d[1] > '9' || d[2] < '0' || d[2] > '9' {
 			return true
 		}
-		return r.filter.PeekWants(false, sip.MethodOther, int(d[0]-'0')*100+int(d[1]-'0')*10+int(d[2]-'0'), body)
+		pi.Status = int(d[0]-'0')*100 + int(d[1]-'0')*10 + int(d[2]-'0')
+		return r.filter.PeekWants(pi)
 	}
 	sp := bytes.IndexByte(b, ' ')
 	if sp <= 0 {
 		return true
 	}
-	return r.filter.PeekWants(true, sip.ParseMethod(b[:sp]), 0, body)
+	pi.Request, pi.Method = true, sip.ParseMethod(b[:sp])
+	return r.filter.PeekWants(pi)
 }
 
 // ownMedia hands a media datagram to an inline handler that checks it for

@@ -253,7 +253,8 @@ func (r *reader) sipStream(s *tcp.Stream, st *streamState, final bool) bool {
 
 func (r *reader) tcpDeliver(s *tcp.Stream, b []byte, tr Transport) {
 	f, ts := s.FrameAt(len(b) - 1)
-	r.deliver(b, f, ts, s.Key.Src, s.Key.Dst, tr, r.streamEncap(), mayHaveBody(b))
+	body, cseq := frameHints(b)
+	r.deliver(b, f, ts, s.Key.Src, s.Key.Dst, tr, r.streamEncap(), body, cseq)
 }
 
 // streamEncap is the encapsulation of the current frame (tunnels).
@@ -316,7 +317,8 @@ func (r *reader) wsStream(s *tcp.Stream, st *streamState) bool {
 	if done && (op == ws.OpText || op == ws.OpBinary) {
 		if t := bytes.TrimLeft(payload, "\r\n"); sip.IsStart(t) {
 			fr, ts := s.FrameAt(n - 1)
-			r.deliver(t, fr, ts, s.Key.Src, s.Key.Dst, WS, r.streamEncap(), mayHaveBody(t))
+			body, cseq := frameHints(t)
+			r.deliver(t, fr, ts, s.Key.Src, s.Key.Dst, WS, r.streamEncap(), body, cseq)
 		}
 	}
 	s.Consume(n)

@@ -32,8 +32,8 @@ func lightDiff(l, m *Message) string {
 // and exactly when IsStart is false; Raw is a prefix of the input and Body
 // a suffix of Raw; every Problem lies within Raw; re-parsing Raw gives the
 // same identity fields and header count; MessageLen never claims more than
-// it was given, and a complete frame parses to exactly that length and
-// the body MessageFrame found; and
+// it was given, and a complete frame parses to exactly that length, the
+// body MessageFrame found and the CSeq method it named, if any; and
 // Options.Light reads the fields it keeps as the full parse does.
 func FuzzParse(f *testing.F) {
 	for _, s := range []string{
@@ -97,9 +97,10 @@ func FuzzParse(f *testing.F) {
 				t.Fatalf("light parse differs: %s", d)
 			}
 		}
-		body, n, complete, err := MessageFrame(b)
+		fr, complete, err := MessageFrame(b)
+		body, n := fr.Body, fr.Len
 		if n < 0 || n > len(b) || (complete && err != nil) || (!complete && n != 0) || body < 0 || body > n {
-			t.Fatalf("MessageFrame = %d, %d, %v, %v for %d bytes", body, n, complete, err, len(b))
+			t.Fatalf("MessageFrame = %+v, %v, %v for %d bytes", fr, complete, err, len(b))
 		}
 		if ln, lc, lerr := MessageLen(b); ln != n || lc != complete || (lerr == nil) != (err == nil) {
 			t.Fatalf("MessageLen = %d, %v, %v; MessageFrame %d, %v, %v", ln, lc, lerr, n, complete, err)
@@ -115,9 +116,12 @@ func FuzzParse(f *testing.F) {
 			if len(f.Raw) != n {
 				t.Fatalf("frame of %d bytes parses to Raw of %d", n, len(f.Raw))
 			}
-			// the reader leaves a message out of Peek when it has no body
+			// the reader leaves a message out of Peek by its body and CSeq
 			if !bytes.Equal(f.Body, b[body:n]) {
 				t.Fatalf("frame body %q, parsed body %q", b[body:n], f.Body)
+			}
+			if fr.CSeqMethod != MethodOther && fr.CSeqMethod != f.CSeqMethod {
+				t.Fatalf("frame CSeq method %v, parsed %v", fr.CSeqMethod, f.CSeqMethod)
 			}
 		}
 	})

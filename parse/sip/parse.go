@@ -176,33 +176,44 @@ func IsStart(b []byte) bool {
 // needed; n <= len(b) always. err wraps ErrNotSIP when b does not begin with
 // a start line (the caller resynchronises), or ErrBadContentLength.
 func MessageLen(b []byte) (n int, complete bool, err error) {
-	_, n, complete, err = MessageFrame(b)
-	return n, complete, err
+	f, complete, err := MessageFrame(b)
+	return f.Len, complete, err
 }
 
-// MessageFrame is MessageLen that also says where the body starts: the
-// message is b[:n], its body b[body:n] (empty without Content-Length). body
-// is 0 when the message is not complete.
-func MessageFrame(b []byte) (body, n int, complete bool, err error) {
+// Frame is where MessageFrame found a message to end, and the method of its
+// CSeq.
+type Frame struct {
+	Body, Len int // the message is b[:Len], its body b[Body:Len]
+	// CSeqMethod is the method of the first CSeq header, as Parse reads
+	// it; MethodOther when there is none, when it names no method known
+	// here, or when its line is folded.
+	CSeqMethod Method
+}
+
+// MessageFrame is MessageLen that also says where the body starts (the body
+// is empty without Content-Length) and the method of the CSeq. f is zero
+// when the message is not complete.
+func MessageFrame(b []byte) (f Frame, complete bool, err error) {
 	le := checkStart(b, false)
 	switch le {
 	case startNeedMore:
-		return 0, 0, false, nil
+		return Frame{}, false, nil
 	case startBad:
-		return 0, 0, false, fmt.Errorf("%w: no start line at %.20q", ErrNotSIP, b[:min(len(b), 20)])
+		return Frame{}, false, fmt.Errorf("%w: no start line at %.20q", ErrNotSIP, b[:min(len(b), 20)])
 	}
 	pos := le + 1
 	cl := -1
+	cseq, folded := false, false // the first CSeq was seen; the line before was it
 	for {
 		if pos >= len(b) {
-			return 0, 0, false, nil
+			return Frame{}, false, nil
 		}
 		j := bytes.IndexByte(b[pos:], '\n')
 		if j < 0 {
 			if len(b) > maxHeaders {
-				return 0, 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, len(b))
+				return Frame{}, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, len(b))
 			}
-			return 0, 0, false, nil
+			return Frame{}, false, nil
 		}
 		line := b[pos : pos+j]
 		if len(line) > 0 && line[len(line)-1] == '\r' {
@@ -213,26 +224,38 @@ func MessageFrame(b []byte) (body, n int, complete bool, err error) {
 			break
 		}
 		if pos > maxHeaders {
-			return 0, 0, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, pos)
+			return Frame{}, false, fmt.Errorf("%w: no end of headers in %d bytes", ErrNotSIP, pos)
 		}
-		if f := line[0] | 0x20; f != 'l' && f != 'c' {
-			continue // not Content-Length (l), whose name starts the line
+		if folded && (line[0] == ' ' || line[0] == '\t') {
+			f.CSeqMethod = MethodOther // a folded CSeq: left to the parser
+		}
+		folded = false
+		if c := line[0] | 0x20; c != 'l' && c != 'c' {
+			continue // not Content-Length (l) nor CSeq, whose names start the line
 		}
 		c := bytes.IndexByte(line, ':')
 		if c < 0 {
 			continue
 		}
 		name := bytes.TrimRight(line[:c], " \t")
+		if !cseq && len(name) == len("cseq") && bytes.EqualFold(name, []byte("cseq")) {
+			cseq, folded = true, true
+			v := trimSpace(unsafe.String(unsafe.SliceData(line[c+1:]), len(line)-c-1))
+			if _, _, rest, j := scanCSeq(v); j > 0 {
+				f.CSeqMethod = parseMethod(rest[:j])
+			}
+			continue
+		}
 		if !(len(name) == 1 && (name[0] == 'l' || name[0] == 'L')) &&
 			!(len(name) == len("content-length") && bytes.EqualFold(name, []byte("content-length"))) {
 			continue
 		}
 		v, ok := atoi(bytes.Trim(line[c+1:], " \t"))
 		if !ok || v > maxBody {
-			return 0, 0, false, fmt.Errorf("%w: %.20q", ErrBadContentLength, line[c+1:])
+			return Frame{}, false, fmt.Errorf("%w: %.20q", ErrBadContentLength, line[c+1:])
 		}
 		if cl >= 0 && cl != v {
-			return 0, 0, false, fmt.Errorf("%w: two values %d and %d", ErrBadContentLength, cl, v)
+			return Frame{}, false, fmt.Errorf("%w: two values %d and %d", ErrBadContentLength, cl, v)
 		}
 		cl = v
 	}
@@ -240,9 +263,10 @@ func MessageFrame(b []byte) (body, n int, complete bool, err error) {
 		cl = 0
 	}
 	if pos+cl > len(b) {
-		return 0, 0, false, nil
+		return Frame{}, false, nil
 	}
-	return pos, pos + cl, true, nil
+	f.Body, f.Len = pos, pos+cl
+	return f, true, nil
 }
 
 // atoi reads a non-negative decimal int, refusing overflow and empty input.
@@ -553,10 +577,10 @@ func (m *Message) parseAddr(v string) (Addr, error) {
 	return ParseAddr(v)
 }
 
-func (m *Message) parseCSeq(h *Header) {
-	v := h.Value
-	i := 0
-	var n uint64
+// scanCSeq splits a CSeq value: n is the number its first i bytes hold
+// (more than 32 bits when it overflows), and rest[:j] the method token after
+// it.
+func scanCSeq(v string) (n uint64, i int, rest string, j int) {
 	for i < len(v) && v[i] >= '0' && v[i] <= '9' {
 		n = n*10 + uint64(v[i]-'0')
 		if n > 1<<32-1 {
@@ -564,14 +588,19 @@ func (m *Message) parseCSeq(h *Header) {
 		}
 		i++
 	}
+	rest = trimSpace(v[i:])
+	for j < len(rest) && isToken(rest[j]) {
+		j++
+	}
+	return n, i, rest, j
+}
+
+func (m *Message) parseCSeq(h *Header) {
+	v := h.Value
+	n, i, rest, j := scanCSeq(v)
 	num := i > 0 && n <= 1<<32-1
 	if num {
 		m.CSeq = uint32(n)
-	}
-	rest := trimSpace(v[i:])
-	j := 0
-	for j < len(rest) && isToken(rest[j]) {
-		j++
 	}
 	if j > 0 {
 		m.CSeqMethodName = rest[:j]

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"testing"
@@ -184,6 +185,33 @@ func trunkMedia(n int) ([]*call.Call, *media.Result) {
 		calls = append(calls, &call.Call{Index: i + 1, CallIDs: []string{id}, Start: start, End: start.Add(62 * time.Second)})
 	}
 	return calls, res
+}
+
+// TestRTPTableParts renders a trunk's table on one CPU and on several
+// (inParts): the same text, at any width, with the same worst stream and
+// count of streams with problems.
+func TestRTPTableParts(t *testing.T) {
+	calls, res := trunkMedia(3*partRows + 17)
+	res.Streams[5*partRows/2].MOS = 1.5 // the worst, in a later part: call 2561
+	for _, w := range []int{0, 80, 200} {
+		var outs [2]string
+		for i, procs := range []int{1, 4} {
+			old := runtime.GOMAXPROCS(procs)
+			var b bytes.Buffer
+			err := RTP(&b, calls, res, Options{Width: w})
+			runtime.GOMAXPROCS(old)
+			if err != nil {
+				t.Fatal(err)
+			}
+			outs[i] = b.String()
+		}
+		if outs[0] != outs[1] {
+			t.Fatalf("width %d: one CPU and four differ", w)
+		}
+		if n := strings.Count(outs[0], "\n"); n < len(res.Streams) || !strings.Contains(outs[0], "12322 streams, 124 with problems; lowest MOS 1.50 (call 2561,") {
+			t.Fatalf("width %d: %d lines, no summary of 12322 streams, 124 with problems, lowest MOS in call 2561", w, n)
+		}
+	}
 }
 
 // BenchmarkRTPTable is the table of `sipflow rtp` on a trunk, piped.

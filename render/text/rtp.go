@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/sipflow/sipflow/convert/call"
@@ -242,20 +244,11 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 	widths := [rtpCols]int{cCall: 4, cStart: 12, cSrc: 21, cDst: 21, cSSRC: 10, cPayload: 15, cPkts: 6, cLost: 12, cMaxDelta: 9, cMaxJitter: 9, cMeanJit: 9, cMOS: 5}
 	// A stream's row is made twice, once to size the columns and once to
 	// print, so that a trunk's tens of thousands of rows are never held;
-	// each time into the same buffer, without a string per cell.
-	// each stream's call, looked up once
-	cms := make([]*media.CallMedia, len(res.Streams))
+	// each time into a reused buffer, without a string per cell, and the
+	// rows of a trunk on every CPU (inParts).
+	cms := make([]*media.CallMedia, len(res.Streams)) // each stream's call, looked up once
 	nums := make([]int, len(res.Streams))
-	for i, s := range res.Streams {
-		cms[i] = res.CallOf(s)
-		var start time.Time
-		if cms[i] != nil {
-			start = cms[i].Start
-		}
-		nums[i] = idx.of(s.CallID, start)
-	}
-	var r rtpRow
-	row := func(k int) *rtpRow {
+	row := func(r *rtpRow, k int) *rtpRow {
 		s := res.Streams[k]
 		r.reset()
 		if n := nums[k]; n > 0 {
@@ -303,7 +296,7 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 			r.buf = append(r.buf, strings.Join(uniq(probs), ",")...)
 		}
 		r.next()
-		return &r
+		return r
 	}
 	var notes []string
 	for _, s := range res.Streams {
@@ -325,13 +318,37 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		}
 	}
 	callW := 0 // the widest call cell
-	for k := range res.Streams {
-		r := row(k)
-		for i := range cProblems {
-			widths[i] = max(widths[i], r.width(i))
-		}
-		callW = max(callW, r.width(cCall))
+	var parts [maxParts]struct {
+		r      rtpRow
+		widths [rtpCols]int
+		callW  int
+		out    []byte // lines printed
+		probs  int    // rows with problems
+		worst  *media.Stream
 	}
+	inParts(len(res.Streams), func(slot, lo, hi int) {
+		pt := &parts[slot]
+		pt.widths = widths
+		for k := lo; k < hi; k++ {
+			s := res.Streams[k]
+			cms[k] = res.CallOf(s)
+			var start time.Time
+			if cms[k] != nil {
+				start = cms[k].Start
+			}
+			nums[k] = idx.of(s.CallID, start)
+			r := row(&pt.r, k)
+			for i := range cProblems {
+				pt.widths[i] = max(pt.widths[i], r.width(i))
+			}
+			pt.callW = max(pt.callW, r.width(cCall))
+		}
+	}, func(slot int) {
+		for i := range widths {
+			widths[i] = max(widths[i], parts[slot].widths[i])
+		}
+		callW = max(callW, parts[slot].callW)
+	})
 	shown := [rtpCols]bool{}
 	for i := range shown {
 		shown[i] = true
@@ -376,16 +393,16 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		}
 		widths[cProblems] = max(W-used(), 1)
 	}
-	var ln []byte
-	// line writes a row's shown cells, padded and cut to their columns;
-	// bang marks the call of a row with problems when they have no column.
-	line := func(r *rtpRow, bang bool) {
-		ln = ln[:0]
+	// line appends a row's shown cells to out, padded and cut to their
+	// columns; bang marks the call of a row with problems when they have
+	// no column.
+	line := func(out []byte, r *rtpRow, bang bool) []byte {
+		ln := out
 		for i := range rtpCols {
 			if !shown[i] {
 				continue
 			}
-			if len(ln) > 0 {
+			if len(ln) > len(out) {
 				ln = append(ln, ' ')
 			}
 			cw := r.width(i)
@@ -415,11 +432,10 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 				ln = appendSpaces(ln, widths[i]-cw)
 			}
 		}
-		for len(ln) > 0 && ln[len(ln)-1] == ' ' {
+		for len(ln) > len(out) && ln[len(ln)-1] == ' ' {
 			ln = ln[:len(ln)-1]
 		}
-		ln = append(ln, '\n')
-		bw.Write(ln)
+		return append(ln, '\n')
 	}
 	var hr rtpRow
 	hr.reset()
@@ -427,20 +443,31 @@ func RTP(w io.Writer, calls []*call.Call, res *media.Result, o Options) error {
 		hr.buf = append(hr.buf, h...)
 		hr.next()
 	}
-	line(&hr, false)
+	bw.Write(line(nil, &hr, false))
 	var withProblems int
 	var worst *media.Stream // the lowest MOS
-	for k, st := range res.Streams {
-		r := row(k)
-		probs := len(r.bytes(cProblems)) > 0 || r.isSet[cProblems]
-		if probs {
-			withProblems++
+	inParts(len(res.Streams), func(slot, lo, hi int) {
+		pt := &parts[slot]
+		pt.out, pt.probs, pt.worst = pt.out[:0], 0, nil
+		for k := lo; k < hi; k++ {
+			r := row(&pt.r, k)
+			probs := len(r.bytes(cProblems)) > 0 || r.isSet[cProblems]
+			if probs {
+				pt.probs++
+			}
+			pt.out = line(pt.out, r, marked && probs)
+			if st := res.Streams[k]; st.MOS >= 0 && (pt.worst == nil || st.MOS < pt.worst.MOS) {
+				pt.worst = st
+			}
 		}
-		line(r, marked && probs)
-		if st.MOS >= 0 && (worst == nil || st.MOS < worst.MOS) {
-			worst = st
+	}, func(slot int) {
+		pt := &parts[slot]
+		bw.Write(pt.out)
+		withProblems += pt.probs
+		if pt.worst != nil && (worst == nil || pt.worst.MOS < worst.MOS) {
+			worst = pt.worst
 		}
-	}
+	})
 	if n := len(res.Streams); n > 0 {
 		// the figures to look at first on a trunk's thousands of rows
 		sum := fmt.Sprintf("%s, %d with problems", plural(n, "stream"), withProblems)
@@ -678,4 +705,37 @@ func appendSpaces(b []byte, n int) []byte {
 		b = append(b, ' ')
 	}
 	return b
+}
+
+// maxParts is how many parts of a table inParts works on at once, at most.
+const maxParts = 8
+
+// partRows is how many rows make one part.
+const partRows = 2048
+
+// inParts splits [0, n) into parts of partRows and calls work on each, as
+// many at once as there are CPUs (up to maxParts), each in a slot of its
+// own; then, in order, done on each part's slot before the next ones are
+// worked. A part's slot is reused once done returns.
+func inParts(n int, work func(slot, lo, hi int), done func(slot int)) {
+	w := min(runtime.GOMAXPROCS(0), maxParts)
+	for lo := 0; lo < n; {
+		slots := min(w, (n-lo+partRows-1)/partRows)
+		if slots == 1 {
+			hi := min(n, lo+partRows)
+			work(0, lo, hi)
+			done(0)
+			lo = hi
+			continue
+		}
+		var wg sync.WaitGroup
+		for i := range slots {
+			wg.Go(func() { work(i, lo+i*partRows, min(n, lo+(i+1)*partRows)) })
+		}
+		wg.Wait()
+		for i := range slots {
+			done(i)
+		}
+		lo = min(n, lo+slots*partRows)
+	}
 }

@@ -14,6 +14,7 @@ import (
 
 	"github.com/sipflow/sipflow/parse/hep"
 	"github.com/sipflow/sipflow/parse/packet"
+	"github.com/sipflow/sipflow/parse/sip"
 	"github.com/sipflow/sipflow/parse/ws"
 )
 
@@ -61,8 +62,9 @@ func TestWriteFuzzSeeds(t *testing.T) {
 // reaches the caller or is recovered (a recovered one is a bug too); the
 // counts match what the handler saw; every message owns a SIP start line
 // and names a frame that was read; an error is only returned for a file
-// that is not a capture; reusing Messages changes nothing; and an Inline
-// handler sees what a serial one does, in the same order.
+// that is not a capture; reusing Messages changes nothing; an Inline
+// handler sees what a serial one does, in the same order; and a PeekFilter
+// is told the truth about each message.
 func FuzzRead(f *testing.F) {
 	for _, b := range seedCaptures() {
 		f.Add(b)
@@ -118,7 +120,35 @@ func FuzzRead(f *testing.F) {
 			t.Fatalf("own check: %d items, %d copies, %d media; reader's: %d, %d, %d",
 				len(own.order), st2.Duplicates, st2.MediaPackets, len(theirs.order), st1.Duplicates, st1.MediaPackets)
 		}
+		// A PeekFilter is told the truth about each message: its start
+		// line, its CSeq method when the reader names one, and a body
+		// whenever the parse finds one.
+		var pf peekFilterCheck
+		pf.t = t
+		Read(context.Background(), "fuzz", bytes.NewReader(b), Options{Media: true}, &pf)
 	})
+}
+
+// peekFilterCheck is a PeekFilter that wants every message, and checks in
+// Peek, which the reader calls next for the same message, what PeekWants
+// was told.
+type peekFilterCheck struct {
+	peekLog
+	t    *testing.T
+	last PeekInfo
+}
+
+func (c *peekFilterCheck) PeekWants(pi PeekInfo) bool {
+	c.last = pi
+	return true
+}
+
+func (c *peekFilterCheck) Peek(m *Message) {
+	pi, s := c.last, &m.SIP
+	if pi.Request != s.Request || pi.Request && pi.Method != s.Method || !pi.Request && pi.Status != s.StatusCode ||
+		pi.CSeqMethod != sip.MethodOther && pi.CSeqMethod != s.CSeqMethod || len(s.Body) > 0 && !pi.Body {
+		c.t.Fatalf("PeekWants(%+v) for a message of start %q, CSeq %v, %d bytes of body", pi, s.Raw[:min(len(s.Raw), 30)], s.CSeqMethod, len(s.Body))
+	}
 }
 
 // ownLog is a peekLog that checks media for copies itself

@@ -9,8 +9,9 @@
 //
 // The file is read, decoded, parsed and handled in goroutines of their own,
 // in capture order. An Inline handler takes the media (and a light parse of
-// each SIP message) on the reading goroutine itself: a media analysis then
-// costs no copy and no hand-over per packet.
+// each SIP message, or of those it wants: PeekFilter) on the reading
+// goroutine itself: a media analysis then costs no copy and no hand-over
+// per packet.
 package capture
 
 import (

@@ -306,10 +306,11 @@ type Options struct {
 	// Light parses only what a media analysis reads: the start line (not
 	// the Request-URI), Call-ID, From, CSeq, Content-Type, Content-Length,
 	// the To of an INVITE (a new dialog has no To tag), and the body (with
-	// its SDP). From and To are read without their URI. Headers holds those headers alone; Via, RequestURI and the
-	// To of other messages stay empty, and no missing header is reported. It
-	// costs about half a full parse, for a reader that must see a
-	// message's SDP at once and leaves the full parse to another goroutine.
+	// its SDP). From and To are read without their URI. Headers holds
+	// those headers alone; Via, RequestURI and the To of other messages
+	// stay empty, and no missing header is reported. It costs less than
+	// half a full parse, for a reader that must see a message's SDP at once
+	// and leaves the full parse to another goroutine.
 	Light bool
 }
 
